@@ -1,0 +1,2 @@
+//! Criterion benchmarks of the lifecycle.
+fn main() {}

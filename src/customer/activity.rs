@@ -1,0 +1,479 @@
+//! Purchases, their running aggregates, and windowed figures as of any date.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use super::{
+    channel::Channel,
+    validation::{ValidationError, check_count, check_len, limits},
+};
+use crate::money::{Currency, Money};
+
+/// One purchase by a customer.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use clientele::{Channel, Currency, Money, Purchase};
+///
+/// let egp = Currency::new("EGP")?;
+/// let p = Purchase::new(Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap(), Money::parse("250.00", egp)?)
+///     .with_cost(Money::parse("180.00", egp)?)
+///     .with_category("shoes")
+///     .with_channel(Channel::Web);
+/// assert_eq!(p.margin(), Some(Money::parse("70.00", egp)?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Purchase {
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What the customer paid. Never negative.
+    pub amount: Money,
+    /// What it cost the company, when known (same currency as `amount`); gives the margin.
+    pub cost: Option<Money>,
+    /// The product category, if recorded.
+    pub category: Option<String>,
+    /// Where it was bought, if recorded.
+    pub channel: Option<Channel>,
+}
+
+impl Purchase {
+    /// A purchase of `amount` at `at`, with no cost, category or channel.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Money, Purchase};
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(100, Currency::new("USD")?));
+    /// assert_eq!(p.cost, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(at: DateTime<Utc>, amount: Money) -> Purchase {
+        Purchase { at, amount, cost: None, category: None, channel: None }
+    }
+
+    /// Sets the cost.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Money, Purchase};
+    /// let usd = Currency::new("USD")?;
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(100, usd)).with_cost(Money::new(60, usd));
+    /// assert_eq!(p.cost, Some(Money::new(60, usd)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_cost(mut self, cost: Money) -> Purchase {
+        self.cost = Some(cost);
+        self
+    }
+
+    /// Sets the category.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Money, Purchase};
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(1, Currency::new("USD")?)).with_category("books");
+    /// assert_eq!(p.category.as_deref(), Some("books"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_category(mut self, category: impl Into<String>) -> Purchase {
+        self.category = Some(category.into());
+        self
+    }
+
+    /// Sets the channel.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Channel, Currency, Money, Purchase};
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(1, Currency::new("USD")?)).with_channel(Channel::InStore);
+    /// assert_eq!(p.channel, Some(Channel::InStore));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_channel(mut self, channel: Channel) -> Purchase {
+        self.channel = Some(channel);
+        self
+    }
+
+    /// `amount - cost`, when the cost is known and in the same currency.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Money, Purchase};
+    /// let usd = Currency::new("USD")?;
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(100, usd));
+    /// assert_eq!(p.margin(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn margin(&self) -> Option<Money> {
+        let cost = self.cost?;
+        (cost.currency() == self.amount.currency())
+            .then(|| Money::new(self.amount.minor().saturating_sub(cost.minor()), cost.currency()))
+    }
+
+    /// Checks the purchase's rules: amounts not negative, cost in the amount's currency, and
+    /// the category within [`MAX_TEXT_BYTES`](limits::MAX_TEXT_BYTES).
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] naming the field at fault.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Money, Purchase};
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(-1, Currency::new("USD")?));
+    /// assert_eq!(p.validate().unwrap_err().field(), "purchase.amount");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.amount.minor() < 0 {
+            return Err(ValidationError::new("purchase.amount", "must not be negative"));
+        }
+        if let Some(cost) = self.cost {
+            if cost.minor() < 0 {
+                return Err(ValidationError::new("purchase.cost", "must not be negative"));
+            }
+            if cost.currency() != self.amount.currency() {
+                return Err(ValidationError::new(
+                    "purchase.cost",
+                    format!("is in {} but the amount is in {}", cost.currency(), self.amount.currency()),
+                ));
+            }
+        }
+        if let Some(category) = &self.category {
+            check_len("purchase.category", category, limits::MAX_TEXT_BYTES)?;
+        }
+        Ok(())
+    }
+}
+
+/// A trailing time window such as "the last 90 days".
+///
+/// As of an instant `t`, the window covers `(t - length, t]`: a purchase exactly `length` ago
+/// is *outside*, one at `t` itself is *inside*, and one after `t` is not counted (it had not
+/// happened yet as of `t`).
+///
+/// # Example
+///
+/// ```
+/// use clientele::Window;
+/// assert_eq!(Window::days(90).length(), chrono::Duration::days(90));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Window(Duration);
+
+impl Window {
+    /// The last `n` days (of 24 hours).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Window::days(7), clientele::Window::weeks(1));
+    /// ```
+    pub fn days(n: u32) -> Window {
+        Window(Duration::days(i64::from(n)))
+    }
+
+    /// The last `n` weeks.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Window::weeks(2).length().num_days(), 14);
+    /// ```
+    pub fn weeks(n: u32) -> Window {
+        Window(Duration::weeks(i64::from(n)))
+    }
+
+    /// The window's length.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Window::days(1).length().num_hours(), 24);
+    /// ```
+    pub fn length(self) -> Duration {
+        self.0
+    }
+}
+
+/// Running aggregates over a customer's purchases.
+///
+/// # Example
+///
+/// ```
+/// use chrono::DateTime;
+/// use clientele::{Currency, Customer, CustomerId};
+///
+/// let c = Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH);
+/// let a = c.purchases().activity();
+/// assert_eq!(a.count(), 0);
+/// assert_eq!(a.last(), None);
+/// assert_eq!(a.total(Currency::new("USD")?).minor(), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Activity {
+    count: u32,
+    first: Option<DateTime<Utc>>,
+    last: Option<DateTime<Utc>>,
+    /// One total per currency, in first-seen order.
+    totals: SmallVec<[Money; 1]>,
+}
+
+impl Activity {
+    /// The number of purchases.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Activity::default().count(), 0);
+    /// ```
+    pub fn count(&self) -> u32 {
+        self.count
+    }
+
+    /// When the first purchase happened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Activity::default().first(), None);
+    /// ```
+    pub fn first(&self) -> Option<DateTime<Utc>> {
+        self.first
+    }
+
+    /// When the latest purchase happened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Activity::default().last(), None);
+    /// ```
+    pub fn last(&self) -> Option<DateTime<Utc>> {
+        self.last
+    }
+
+    /// Total spent in `currency` (zero if none).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Activity, Currency};
+    /// assert_eq!(Activity::default().total(Currency::new("EUR")?).minor(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn total(&self, currency: Currency) -> Money {
+        self.totals.iter().copied().find(|m| m.currency() == currency).unwrap_or(Money::new(0, currency))
+    }
+
+    /// Totals spent, one per currency used.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(clientele::Activity::default().totals().is_empty());
+    /// ```
+    pub fn totals(&self) -> &[Money] {
+        &self.totals
+    }
+
+    fn add(&mut self, p: &Purchase) {
+        self.count = self.count.saturating_add(1);
+        self.first = Some(self.first.map_or(p.at, |f| f.min(p.at)));
+        self.last = Some(self.last.map_or(p.at, |l| l.max(p.at)));
+        match self.totals.iter_mut().find(|m| m.currency() == p.amount.currency()) {
+            // Saturating: 9.2 × 10^18 minor units is beyond any real customer's spend.
+            Some(m) => *m = Money::new(m.minor().saturating_add(p.amount.minor()), m.currency()),
+            None => self.totals.push(p.amount),
+        }
+    }
+
+    fn of(purchases: &[Purchase]) -> Activity {
+        let mut a = Activity::default();
+        purchases.iter().for_each(|p| a.add(p));
+        a
+    }
+}
+
+/// A customer's purchases in time order, with [`Activity`] kept current.
+///
+/// Purchases with the same instant keep the order they were recorded in.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{Duration, TimeZone, Utc};
+/// use clientele::{Crm, Currency, Customer, CustomerId, ManualClock, MemoryStore, Money, Purchase, Window};
+///
+/// let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let clock = ManualClock::new(t0);
+/// let crm = Crm::new(MemoryStore::new()).with_clock(&clock);
+/// let id = CustomerId::new(7);
+/// crm.insert(Customer::new(id, "Ada", t0))?;
+/// let usd = Currency::new("USD")?;
+/// for days in [0, 10, 100] {
+///     clock.set(t0 + Duration::days(days));
+///     crm.record_purchase(id, Purchase::new(t0 + Duration::days(days), Money::new(1_000, usd)))?;
+/// }
+/// let c = crm.get(id)?;
+/// let as_of = t0 + Duration::days(100);
+/// assert_eq!(c.purchases().count_in(Window::days(90), as_of), 1); // day 10 is exactly 90 days ago: outside
+/// assert_eq!(c.purchases().spent_in(Window::days(365), as_of, usd).minor(), 3_000);
+/// assert_eq!(c.purchases().activity_as_of(t0 + Duration::days(50)).count(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct PurchaseHistory {
+    list: Vec<Purchase>,
+    activity: Activity,
+}
+
+impl PurchaseHistory {
+    pub(crate) fn from_vec(mut list: Vec<Purchase>) -> PurchaseHistory {
+        // Stable: purchases at the same instant keep their recorded order.
+        list.sort_by_key(|p| p.at);
+        let activity = Activity::of(&list);
+        PurchaseHistory { list, activity }
+    }
+
+    /// Inserts in time order and returns the index it went to.
+    pub(crate) fn push(&mut self, p: Purchase) -> usize {
+        let at = self.list.partition_point(|q| q.at <= p.at);
+        self.activity.add(&p);
+        self.list.insert(at, p);
+        at
+    }
+
+    /// Undoes the [`push`](Self::push) that returned `index`.
+    pub(crate) fn undo_push(&mut self, index: usize) {
+        if index < self.list.len() {
+            self.list.remove(index);
+            self.activity = Activity::of(&self.list);
+        }
+    }
+
+    pub(crate) fn validate(&self) -> Result<(), ValidationError> {
+        check_count("purchases", self.list.len(), limits::MAX_PURCHASES)?;
+        self.list.iter().try_for_each(Purchase::validate)
+    }
+
+    /// All purchases, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(clientele::PurchaseHistory::default().as_slice().is_empty());
+    /// ```
+    pub fn as_slice(&self) -> &[Purchase] {
+        &self.list
+    }
+
+    /// Aggregates over all purchases.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::PurchaseHistory::default().activity().count(), 0);
+    /// ```
+    pub fn activity(&self) -> &Activity {
+        &self.activity
+    }
+
+    /// Purchases at or before `as_of`.
+    fn upto(&self, as_of: DateTime<Utc>) -> &[Purchase] {
+        &self.list[..self.list.partition_point(|p| p.at <= as_of)]
+    }
+
+    /// Purchases in `window` as of `as_of`: `(as_of - length, as_of]`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{PurchaseHistory, Window};
+    /// assert!(PurchaseHistory::default().within(Window::days(30), DateTime::UNIX_EPOCH).is_empty());
+    /// ```
+    pub fn within(&self, window: Window, as_of: DateTime<Utc>) -> &[Purchase] {
+        let upto = self.upto(as_of);
+        match as_of.checked_sub_signed(window.length()) {
+            Some(start) => &upto[upto.partition_point(|p| p.at <= start)..],
+            None => upto,
+        }
+    }
+
+    /// The number of purchases in `window` as of `as_of`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{PurchaseHistory, Window};
+    /// assert_eq!(PurchaseHistory::default().count_in(Window::days(30), DateTime::UNIX_EPOCH), 0);
+    /// ```
+    pub fn count_in(&self, window: Window, as_of: DateTime<Utc>) -> usize {
+        self.within(window, as_of).len()
+    }
+
+    /// Spent in `currency` within `window` as of `as_of` (saturating on overflow).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, PurchaseHistory, Window};
+    /// let usd = Currency::new("USD")?;
+    /// assert_eq!(PurchaseHistory::default().spent_in(Window::days(30), DateTime::UNIX_EPOCH, usd).minor(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spent_in(&self, window: Window, as_of: DateTime<Utc>, currency: Currency) -> Money {
+        let minor = self
+            .within(window, as_of)
+            .iter()
+            .filter(|p| p.amount.currency() == currency)
+            .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor()));
+        Money::new(minor, currency)
+    }
+
+    /// The aggregates as they stood at `as_of` (purchases after it not yet made).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// assert_eq!(clientele::PurchaseHistory::default().activity_as_of(DateTime::UNIX_EPOCH).count(), 0);
+    /// ```
+    pub fn activity_as_of(&self, as_of: DateTime<Utc>) -> Activity {
+        Activity::of(self.upto(as_of))
+    }
+
+    /// When the latest purchase at or before `as_of` happened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// assert_eq!(clientele::PurchaseHistory::default().last_as_of(DateTime::UNIX_EPOCH), None);
+    /// ```
+    pub fn last_as_of(&self, as_of: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.upto(as_of).last().map(|p| p.at)
+    }
+}

@@ -1,0 +1,82 @@
+//! An embeddable CRM core: typed customer lifecycle, customer data model and pluggable
+//! storage, for Rust applications that need to know their customers.
+//!
+//! ```
+//! use chrono::{Duration, TimeZone, Utc};
+//! use clientele::{Clock, Crm, Currency, Customer, CustomerId, ManualClock, MemoryStore, Money, Purchase, Stage};
+//!
+//! let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 10, 0, 0).unwrap());
+//! let crm = Crm::new(MemoryStore::new()).with_clock(&clock);
+//!
+//! let id = CustomerId::new(1);
+//! let mut mona = Customer::new(id, "Mona", clock.now());
+//! mona.interests.insert("sports");
+//! crm.insert(mona)?;
+//!
+//! let egp = Currency::new("EGP")?;
+//! crm.record_purchase(id, Purchase::new(clock.now(), Money::parse("450.00", egp)?))?;
+//! clock.advance(Duration::days(20));
+//! crm.record_purchase(id, Purchase::new(clock.now(), Money::parse("120.50", egp)?))?;
+//!
+//! let mona = crm.get(id)?;
+//! assert_eq!(mona.stage(), Stage::Repeat);
+//! assert_eq!(mona.purchases().activity().total(egp), Money::parse("570.50", egp)?);
+//! assert_eq!(crm.history(id)?.len(), 2); // suspect → first_time → repeat
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Overview
+//!
+//! - [`Customer`]: profile (name, birth date, gender, income, location), interests, lifestyle
+//!   and needs tags, preferred and opted-out [`Channel`]s, loyalty card, credit standing,
+//!   referrals, typed custom [`Attributes`], [purchases](PurchaseHistory) with aggregates
+//!   and windowed figures as of any date, and the lifecycle position.
+//! - [`lifecycle`]: the stages of the customer development process as a state machine. The
+//!   legal moves are one table, [`lifecycle::RULES`], with guards; a
+//!   [`LifecyclePolicy`](lifecycle::LifecyclePolicy) moves customers automatically, downgrades
+//!   included; [`Funnel`](lifecycle::Funnel) analytics come from the histories.
+//! - [`Store`]: storage through a small, object-safe trait; [`MemoryStore`] is the embedded
+//!   default. Writes are [`Change`]s committed atomically with optimistic concurrency.
+//! - [`Crm`]: the façade tying a store, a [`Clock`] and the policy together, with
+//!   [`Observer`]s told of each committed transition.
+//!
+//! # Usage
+//!
+//! Money is integer minor units ([`Money`]) and exact decimals ([`Decimal`]); no floating
+//! point touches an amount. Time comes from a [`Clock`]: [`SystemClock`] in production,
+//! [`ManualClock`] in tests and simulations, so every result is reproducible.
+//!
+//! # Input safety
+//!
+//! Data from outside is checked against documented [`limits`] when deserialized and on every
+//! store write; a breach is a [`ValidationError`] naming the field, never a panic, and a
+//! failed write changes nothing.
+//!
+//! # Crate features
+//!
+//! None yet: the in-memory store is always compiled. Database adapters will come behind
+//! features of their own.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod clock;
+mod crm;
+mod customer;
+mod error;
+pub mod lifecycle;
+mod money;
+pub mod store;
+
+pub use crate::{
+    clock::{Clock, ManualClock, SystemClock},
+    crm::{Crm, Observer, PolicyReport},
+    customer::{
+        Activity, AttrValue, Attributes, Channel, ChannelSet, Channels, CountryCode, CreditStanding, Customer,
+        CustomerId, Gender, Generation, Location, Loyalty, Profile, Purchase, PurchaseHistory, TagSet, UnknownChannel,
+        ValidationError, Window, age_on, limits,
+    },
+    error::Error,
+    lifecycle::{Event, LifecycleState, Stage, Transition},
+    money::{Currency, Decimal, Money, NumberError},
+    store::{Change, MemoryStore, Store, StoreError},
+};

@@ -1,0 +1,119 @@
+//! The in-memory store: the embedded default.
+
+use std::{
+    collections::BTreeMap,
+    ops::Bound,
+    sync::{PoisonError, RwLock},
+};
+
+use super::{Change, Store, StoreError, check_change};
+use crate::{
+    customer::{Customer, CustomerId},
+    lifecycle::Transition,
+};
+
+/// One stored customer and their history.
+#[derive(Debug, Clone)]
+struct Record {
+    customer: Customer,
+    history: Vec<Transition>,
+}
+
+/// A thread-safe store that keeps everything in memory, in id order.
+///
+/// Reads take a shared lock and writes an exclusive one; a write is prepared and checked
+/// before anything is replaced, so a failed write (or a panic in another thread) never leaves
+/// a half-written customer.
+///
+/// # Example
+///
+/// ```
+/// use chrono::DateTime;
+/// use clientele::{Customer, CustomerId, MemoryStore, Store};
+/// let store = MemoryStore::new();
+/// store.insert(Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH))?;
+/// assert_eq!(store.count()?, 1);
+/// assert!(store.insert(Customer::new(CustomerId::new(1), "Dup", DateTime::UNIX_EPOCH)).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    records: RwLock<BTreeMap<CustomerId, Record>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{MemoryStore, Store};
+    /// assert_eq!(MemoryStore::new().count()?, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<CustomerId, Record>> {
+        // Writes are all-or-nothing, so data behind a poisoned lock is still consistent.
+        self.records.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<CustomerId, Record>> {
+        self.records.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Store for MemoryStore {
+    fn insert(&self, mut customer: Customer) -> Result<u64, StoreError> {
+        let id = customer.id();
+        customer.validate().map_err(|source| StoreError::InvalidData { id, source })?;
+        let mut records = self.write();
+        if records.contains_key(&id) {
+            return Err(StoreError::AlreadyExists(id));
+        }
+        customer.set_version(1);
+        records.insert(id, Record { customer, history: Vec::new() });
+        Ok(1)
+    }
+
+    fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        self.read().get(&id).map(|r| r.customer.clone()).ok_or(StoreError::NotFound(id))
+    }
+
+    fn update(&self, change: Change) -> Result<u64, StoreError> {
+        let expected = change.expected_version();
+        let (mut customer, purchases, transitions) = change.into_parts();
+        let id = customer.id();
+        let mut records = self.write();
+        let record = records.get_mut(&id).ok_or(StoreError::NotFound(id))?;
+        let found = record.customer.version();
+        if found != expected {
+            return Err(StoreError::Conflict { id, expected, found });
+        }
+        check_change(&record.customer, &customer, &purchases, &transitions)?;
+        let version = found + 1;
+        customer.set_version(version);
+        record.customer = customer;
+        record.history.extend(transitions);
+        Ok(version)
+    }
+
+    fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> {
+        self.read().get(&id).map(|r| r.history.clone()).ok_or(StoreError::NotFound(id))
+    }
+
+    fn count(&self) -> Result<usize, StoreError> {
+        Ok(self.read().len())
+    }
+
+    fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError> {
+        let lower = after.map_or(Bound::Unbounded, Bound::Excluded);
+        Ok(self.read().range((lower, Bound::Unbounded)).take(limit).map(|(_, r)| r.customer.clone()).collect())
+    }
+
+    fn erase(&self, id: CustomerId) -> Result<(), StoreError> {
+        self.write().remove(&id).map(|_| ()).ok_or(StoreError::NotFound(id))
+    }
+}

@@ -1,0 +1,225 @@
+//! Storage through a trait: the core never assumes a database.
+//!
+//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default. Every store
+//! runs the same conformance suite (`tests/integration/conformance.rs`).
+
+mod change;
+mod memory;
+
+use std::{error::Error as StdError, sync::Arc};
+
+pub use self::{change::Change, memory::MemoryStore};
+use crate::{
+    customer::{Customer, CustomerId, Purchase, ValidationError},
+    lifecycle::{Transition, replay},
+};
+
+/// What can go wrong in a store. A failed operation writes nothing.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{CustomerId, MemoryStore, Store, StoreError};
+/// let err = MemoryStore::new().get(CustomerId::new(5)).unwrap_err();
+/// assert!(matches!(err, StoreError::NotFound(id) if id == CustomerId::new(5)));
+/// assert_eq!(err.to_string(), "customer #5 not found");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No customer has this id.
+    #[error("customer {0} not found")]
+    NotFound(CustomerId),
+    /// The customer was written by someone else since it was read: re-read and retry.
+    #[error("customer {id} changed concurrently: write expected version {expected}, store has {found}")]
+    Conflict {
+        /// The customer.
+        id: CustomerId,
+        /// The version the write was based on.
+        expected: u64,
+        /// The version stored.
+        found: u64,
+    },
+    /// Insert of an id that is already stored.
+    #[error("customer {0} already exists")]
+    AlreadyExists(CustomerId),
+    /// The data breaks a rule or limit, or the change does not follow from the stored customer.
+    #[error("invalid data for customer {id}: {source}")]
+    InvalidData {
+        /// The customer.
+        id: CustomerId,
+        /// What is wrong.
+        #[source]
+        source: ValidationError,
+    },
+    /// The underlying database failed.
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    /// Whether retrying after re-reading the customer may succeed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{CustomerId, StoreError};
+    /// assert!(StoreError::Conflict { id: CustomerId::new(1), expected: 1, found: 2 }.is_conflict());
+    /// ```
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict { .. })
+    }
+}
+
+/// A place to keep customers and their histories.
+///
+/// Contract, checked by the conformance suite for every implementation:
+/// - `insert` stores a new customer at version 1, or fails with
+///   [`AlreadyExists`](StoreError::AlreadyExists) and writes nothing.
+/// - `update` commits a [`Change`] atomically (customer, new purchases, new transitions)
+///   only if the stored version equals [`Change::expected_version`], and returns the new
+///   version (one more); otherwise [`Conflict`](StoreError::Conflict) and nothing is written.
+///   It refuses, as [`InvalidData`](StoreError::InvalidData), a change whose stage or
+///   purchases do not follow from the stored customer (see [`check_change`]).
+/// - `history` returns the transitions in the order committed.
+/// - `scan` pages through customers in id order: those after `after`, at most `limit`.
+/// - `erase` removes the customer and everything recorded about them.
+///
+/// # Example
+///
+/// A function that works with any store:
+///
+/// ```
+/// use clientele::{CustomerId, Store, StoreError};
+///
+/// fn names(store: &dyn Store) -> Result<Vec<String>, StoreError> {
+///     let mut out = Vec::new();
+///     let mut after = None;
+///     loop {
+///         let batch = store.scan(after, 100)?;
+///         let Some(last) = batch.last() else { break };
+///         after = Some(last.id());
+///         out.extend(batch.into_iter().map(|c| c.profile.display_name));
+///     }
+///     Ok(out)
+/// }
+/// assert!(names(&clientele::MemoryStore::new())?.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub trait Store: Send + Sync {
+    /// Stores a new customer; returns its version (1).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::AlreadyExists`], [`StoreError::InvalidData`], [`StoreError::Backend`].
+    fn insert(&self, customer: Customer) -> Result<u64, StoreError>;
+
+    /// The stored customer.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::Backend`].
+    fn get(&self, id: CustomerId) -> Result<Customer, StoreError>;
+
+    /// Commits a change atomically; returns the new version.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::Conflict`], [`StoreError::InvalidData`],
+    /// [`StoreError::Backend`].
+    fn update(&self, change: Change) -> Result<u64, StoreError>;
+
+    /// The customer's transitions, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::Backend`].
+    fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError>;
+
+    /// How many customers are stored.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    fn count(&self) -> Result<usize, StoreError>;
+
+    /// Up to `limit` customers with ids after `after` (from the first if `None`), in id order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError>;
+
+    /// Removes the customer, their purchases and their history (the right to be forgotten).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`StoreError::Backend`].
+    fn erase(&self, id: CustomerId) -> Result<(), StoreError>;
+}
+
+macro_rules! forward_store {
+    ($($ty:ty),*) => {$(
+        impl<S: Store + ?Sized> Store for $ty {
+            fn insert(&self, customer: Customer) -> Result<u64, StoreError> { (**self).insert(customer) }
+            fn get(&self, id: CustomerId) -> Result<Customer, StoreError> { (**self).get(id) }
+            fn update(&self, change: Change) -> Result<u64, StoreError> { (**self).update(change) }
+            fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> { (**self).history(id) }
+            fn count(&self) -> Result<usize, StoreError> { (**self).count() }
+            fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError> {
+                (**self).scan(after, limit)
+            }
+            fn erase(&self, id: CustomerId) -> Result<(), StoreError> { (**self).erase(id) }
+        }
+    )*};
+}
+forward_store!(&S, Box<S>, Arc<S>);
+
+/// Checks that a change's parts follow from the stored customer: same id, the transitions
+/// replay from the stored lifecycle position to the new one, the purchase list grew by
+/// exactly the new purchases, the new purchases are valid, and every other field is within
+/// its limits. Every store calls it before writing.
+///
+/// # Errors
+///
+/// [`StoreError::InvalidData`] naming what does not follow.
+///
+/// # Example
+///
+/// ```
+/// use chrono::DateTime;
+/// use clientele::{Customer, CustomerId, LifecycleState, Stage, store::check_change};
+/// let t = DateTime::UNIX_EPOCH;
+/// let stored = Customer::new(CustomerId::new(1), "x", t);
+/// let forged = stored.clone().with_lifecycle(LifecycleState::at_stage(Stage::Client, t, None)?);
+/// assert!(check_change(&stored, &forged, &[], &[]).is_err()); // a stage change needs transitions
+/// assert!(check_change(&stored, &stored, &[], &[]).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn check_change(
+    stored: &Customer,
+    new: &Customer,
+    purchases: &[Purchase],
+    transitions: &[Transition],
+) -> Result<(), StoreError> {
+    let id = stored.id();
+    let invalid =
+        |field: &str, reason: String| StoreError::InvalidData { id, source: ValidationError::new(field, reason) };
+    if new.id() != id {
+        return Err(invalid("id", format!("change is for {} but targets {id}", new.id())));
+    }
+    let replayed = replay(*stored.lifecycle(), transitions).map_err(|e| invalid("lifecycle", e.to_string()))?;
+    if replayed != *new.lifecycle() {
+        return Err(invalid("lifecycle", "the stage changed without a matching transition".into()));
+    }
+    if stored.created_at() != new.created_at() {
+        return Err(invalid("created_at", "cannot change".into()));
+    }
+    if stored.purchases().as_slice().len() + purchases.len() != new.purchases().as_slice().len() {
+        return Err(invalid("purchases", "the purchases changed other than by the ones recorded".into()));
+    }
+    for p in purchases {
+        p.validate().map_err(|source| StoreError::InvalidData { id, source })?;
+    }
+    new.validate_fields().map_err(|source| StoreError::InvalidData { id, source })
+}
