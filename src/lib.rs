@@ -80,3 +80,8 @@ pub use crate::{
     money::{Currency, Decimal, Money, NumberError},
     store::{Change, MemoryStore, Store, StoreError},
 };
+
+/// The README's code blocks, compiled and run as doctests so the README cannot drift.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

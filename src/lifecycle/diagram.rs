@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::{RULES, Stage, Target};
+use super::{Guard, RULES, Stage, Target};
 
 /// The edges to draw: `(from, to, label)`, with `to = None` meaning "the earlier stage", one
 /// edge per pair of stages carrying every event that moves along it. Rows that keep the
@@ -64,5 +64,30 @@ pub fn dot() -> String {
         let _ = writeln!(out, "    {} -> {to} [label=\"{label}\"];", from.name());
     }
     out.push_str("}\n");
+    out
+}
+
+/// The transition table as a Markdown table: one row per rule, in the order rules are tried.
+///
+/// # Example
+///
+/// ```
+/// let table = clientele::lifecycle::markdown_table();
+/// assert!(table.contains("| lost | purchase | always | repeat | win_back |"));
+/// ```
+pub fn markdown_table() -> String {
+    let mut out = String::from("| from | event | guard | to | kind |\n|---|---|---|---|---|\n");
+    for rule in RULES {
+        let guard = match rule.guard {
+            Guard::Always => "always".to_owned(),
+            g => g.to_string(),
+        };
+        let (to, kind) = match rule.to {
+            Target::Stage(s) => (s.name(), rule.kind.name()),
+            Target::Stay => ("(stays)", "-"),
+            Target::Resume => ("(earlier stage)", rule.kind.name()),
+        };
+        let _ = writeln!(out, "| {} | {} | {guard} | {to} | {kind} |", rule.from.name(), rule.event.name());
+    }
     out
 }

@@ -55,7 +55,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 pub use self::{
-    diagram::{dot, mermaid},
+    diagram::{dot, markdown_table, mermaid},
     funnel::{Funnel, Journey, Ratio},
     policy::LifecyclePolicy,
     rules::{Facts, Guard, RULES, Rule, Target, rule_for},
@@ -337,6 +337,32 @@ pub enum TransitionKind {
     Reactivation,
     /// A lost customer won back.
     WinBack,
+}
+
+impl TransitionKind {
+    /// The snake_case name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::lifecycle::TransitionKind::WinBack.name(), "win_back");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            TransitionKind::Progress => "progress",
+            TransitionKind::Downgrade => "downgrade",
+            TransitionKind::Disqualification => "disqualification",
+            TransitionKind::Requalification => "requalification",
+            TransitionKind::Reactivation => "reactivation",
+            TransitionKind::WinBack => "win_back",
+        }
+    }
+}
+
+impl fmt::Display for TransitionKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// One committed stage change, as kept in a customer's history.

@@ -1,1 +1,3 @@
-//! Integration tests.
+//! The integration tests: one binary, one module per area.
+
+mod docs;
