@@ -1,3 +1,5 @@
 //! The integration tests: one binary, one module per area.
 
+#![allow(clippy::unwrap_used, reason = "in tests a panic is a failed test with a message")]
+
 mod docs;
