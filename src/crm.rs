@@ -5,11 +5,13 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    Error,
     clock::{Clock, SystemClock},
-    customer::{Customer, CustomerId, Purchase, ValidationError},
+    customer::{Customer, CustomerId, Purchase},
+    error::Error,
+    error::StoreError,
     lifecycle::{Event, Funnel, Journey, Lifecycle, LifecyclePolicy, Transition},
-    store::{Change, Store, StoreError},
+    store::{Change, Store},
+    validation::ValidationError,
 };
 
 /// Something the application wants told about each committed transition: a win-back offer

@@ -1,6 +1,9 @@
-//! The crate's top-level error.
+//! The crate's top-level error, and the store error (here so that the stores and the façade
+//! both sit above it).
 
-use crate::{customer::ValidationError, lifecycle::TransitionError, store::StoreError};
+use std::error::Error as StdError;
+
+use crate::{customer::CustomerId, lifecycle::TransitionError, validation::ValidationError};
 
 /// Any error from the [`Crm`](crate::Crm) façade: a store, lifecycle or validation error.
 ///
@@ -26,4 +29,61 @@ pub enum Error {
     /// Input data broke a rule or limit.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+}
+
+/// What can go wrong in a store. A failed operation writes nothing.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{CustomerId, MemoryStore, Store, StoreError};
+/// let err = MemoryStore::new().get(CustomerId::new(5)).unwrap_err();
+/// assert!(matches!(err, StoreError::NotFound(id) if id == CustomerId::new(5)));
+/// assert_eq!(err.to_string(), "customer #5 not found");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No customer has this id.
+    #[error("customer {0} not found")]
+    NotFound(CustomerId),
+    /// The customer was written by someone else since it was read: re-read and retry.
+    #[error("customer {id} changed concurrently: write expected version {expected}, store has {found}")]
+    Conflict {
+        /// The customer.
+        id: CustomerId,
+        /// The version the write was based on.
+        expected: u64,
+        /// The version stored.
+        found: u64,
+    },
+    /// Insert of an id that is already stored.
+    #[error("customer {0} already exists")]
+    AlreadyExists(CustomerId),
+    /// The data breaks a rule or limit, or the change does not follow from the stored customer.
+    #[error("invalid data for customer {id}: {source}")]
+    InvalidData {
+        /// The customer.
+        id: CustomerId,
+        /// What is wrong.
+        #[source]
+        source: ValidationError,
+    },
+    /// The underlying database failed.
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    /// Whether retrying after re-reading the customer may succeed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{CustomerId, StoreError};
+    /// assert!(StoreError::Conflict { id: CustomerId::new(1), expected: 1, found: 2 }.is_conflict());
+    /// ```
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, StoreError::Conflict { .. })
+    }
 }

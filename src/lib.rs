@@ -66,6 +66,8 @@ mod error;
 pub mod lifecycle;
 mod money;
 pub mod store;
+mod validation;
+mod window;
 
 pub use crate::{
     clock::{Clock, ManualClock, SystemClock},
@@ -73,12 +75,14 @@ pub use crate::{
     customer::{
         Activity, AttrValue, Attributes, Channel, ChannelSet, Channels, CountryCode, CreditStanding, Customer,
         CustomerId, Gender, Generation, Location, Loyalty, Profile, Purchase, PurchaseHistory, TagSet, UnknownChannel,
-        ValidationError, Window, age_on, limits,
+        age_on,
     },
-    error::Error,
+    error::{Error, StoreError},
     lifecycle::{Event, LifecycleState, Stage, Transition},
     money::{Currency, Decimal, Money, NumberError},
-    store::{Change, MemoryStore, Store, StoreError},
+    store::{Change, MemoryStore, Store},
+    validation::{ValidationError, limits},
+    window::Window,
 };
 
 /// The README's code blocks, compiled and run as doctests so the README cannot drift.

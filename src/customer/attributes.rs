@@ -6,8 +6,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::validation::{ValidationError, check_count, check_len, limits};
-use crate::money::{Decimal, Money};
+use crate::{
+    money::{Decimal, Money},
+    validation::{ValidationError, check_count, check_len, limits},
+};
 
 /// The value of one custom attribute.
 ///

@@ -6,23 +6,23 @@ mod attributes;
 mod channel;
 mod profile;
 mod tags;
-mod validation;
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use self::validation::check_len;
 pub use self::{
-    activity::{Activity, Purchase, PurchaseHistory, Window},
+    activity::{Activity, Purchase, PurchaseHistory},
     attributes::{AttrValue, Attributes},
     channel::{Channel, ChannelSet, Channels, UnknownChannel},
     profile::{CountryCode, CreditStanding, Gender, Generation, Location, Loyalty, Profile, age_on},
     tags::TagSet,
-    validation::{ValidationError, limits},
 };
-use crate::lifecycle::{Facts, Lifecycle, LifecycleState, Stage, Transition, TransitionError};
+use crate::{
+    lifecycle::{Facts, Lifecycle, LifecycleState, Stage, Transition, TransitionError},
+    validation::{ValidationError, check_len, limits},
+};
 
 /// A customer's identifier, chosen by the embedding application.
 ///
@@ -434,7 +434,7 @@ impl Customer {
     pub(crate) fn apply_event(
         &mut self,
         machine: &Lifecycle,
-        event: crate::Event,
+        event: crate::lifecycle::Event,
         at: DateTime<Utc>,
         note: Option<&str>,
     ) -> Result<Option<Transition>, TransitionError> {
@@ -444,17 +444,23 @@ impl Customer {
         Ok(step.transition)
     }
 
-    /// Adds a purchase and applies the moves it causes at `at`; on error nothing changes.
+    /// Checks that `purchase` is valid and that there is room for it.
+    pub(crate) fn check_new_purchase(&self, purchase: &Purchase) -> Result<(), ValidationError> {
+        purchase.validate()?;
+        if self.purchases.as_slice().len() >= limits::MAX_PURCHASES {
+            return Err(ValidationError::new("purchases", format!("at most {} allowed", limits::MAX_PURCHASES)));
+        }
+        Ok(())
+    }
+
+    /// Adds a purchase (already [checked](Self::check_new_purchase)) and applies the moves it
+    /// causes at `at`; on error nothing changes.
     pub(crate) fn add_purchase(
         &mut self,
         machine: &Lifecycle,
         purchase: Purchase,
         at: DateTime<Utc>,
-    ) -> Result<smallvec::SmallVec<[Transition; 2]>, crate::Error> {
-        purchase.validate()?;
-        if self.purchases.as_slice().len() >= limits::MAX_PURCHASES {
-            return Err(ValidationError::new("purchases", format!("at most {} allowed", limits::MAX_PURCHASES)).into());
-        }
+    ) -> Result<smallvec::SmallVec<[Transition; 2]>, TransitionError> {
         let index = self.purchases.push(purchase);
         let facts = self.facts(at, machine);
         match machine.apply_purchase(&self.lifecycle, &facts, at) {
@@ -464,7 +470,7 @@ impl Customer {
             }
             Err(e) => {
                 self.purchases.undo_push(index);
-                Err(e.into())
+                Err(e)
             }
         }
     }

@@ -6,8 +6,10 @@ use std::fmt;
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use super::validation::{ValidationError, check_len, limits};
-use crate::money::Money;
+use crate::{
+    money::Money,
+    validation::{ValidationError, check_len, limits},
+};
 
 /// Gender, as the customer gave it.
 ///

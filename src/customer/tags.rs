@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::validation::{ValidationError, check_count, check_len, limits};
+use crate::validation::{ValidationError, check_count, check_len, limits};
 
 /// A small set of text tags: trimmed, lowercased, sorted and without duplicates.
 ///

@@ -60,7 +60,7 @@ pub use self::{
     policy::LifecyclePolicy,
     rules::{Facts, Guard, RULES, Rule, Target, rule_for},
 };
-use crate::customer::limits;
+use crate::validation::limits;
 
 /// Where a customer stands in the customer development process (see the domain guide).
 ///

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::customer::Window;
+use crate::window::Window;
 
 /// Thresholds for automatic lifecycle moves, with documented defaults.
 ///
@@ -72,8 +72,8 @@ impl LifecyclePolicy {
     /// let bad = LifecyclePolicy { repeat_after_purchases: 1, ..LifecyclePolicy::default() };
     /// assert_eq!(bad.validate().unwrap_err().field(), "policy.repeat_after_purchases");
     /// ```
-    pub fn validate(&self) -> Result<(), crate::ValidationError> {
-        use crate::ValidationError as V;
+    pub fn validate(&self) -> Result<(), crate::validation::ValidationError> {
+        use crate::validation::ValidationError as V;
         if self.repeat_after_purchases < 2 {
             return Err(V::new(
                 "policy.repeat_after_purchases",

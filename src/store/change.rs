@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
 use crate::{
-    Error,
     customer::{Customer, Purchase},
+    error::Error,
     lifecycle::{Event, Lifecycle, Transition, TransitionError},
 };
 
@@ -192,6 +192,7 @@ impl Change {
         purchase: Purchase,
         at: DateTime<Utc>,
     ) -> Result<&[Transition], Error> {
+        self.customer.check_new_purchase(&purchase)?;
         let moves = self.customer.add_purchase(machine, purchase.clone(), at)?;
         self.purchases.push(purchase);
         Ok(self.push_moves(moves))

@@ -6,70 +6,15 @@
 mod change;
 mod memory;
 
-use std::{error::Error as StdError, sync::Arc};
+use std::sync::Arc;
 
 pub use self::{change::Change, memory::MemoryStore};
+pub use crate::error::StoreError;
 use crate::{
-    customer::{Customer, CustomerId, Purchase, ValidationError},
+    customer::{Customer, CustomerId, Purchase},
     lifecycle::{Transition, replay},
+    validation::ValidationError,
 };
-
-/// What can go wrong in a store. A failed operation writes nothing.
-///
-/// # Example
-///
-/// ```
-/// use clientele::{CustomerId, MemoryStore, Store, StoreError};
-/// let err = MemoryStore::new().get(CustomerId::new(5)).unwrap_err();
-/// assert!(matches!(err, StoreError::NotFound(id) if id == CustomerId::new(5)));
-/// assert_eq!(err.to_string(), "customer #5 not found");
-/// ```
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// No customer has this id.
-    #[error("customer {0} not found")]
-    NotFound(CustomerId),
-    /// The customer was written by someone else since it was read: re-read and retry.
-    #[error("customer {id} changed concurrently: write expected version {expected}, store has {found}")]
-    Conflict {
-        /// The customer.
-        id: CustomerId,
-        /// The version the write was based on.
-        expected: u64,
-        /// The version stored.
-        found: u64,
-    },
-    /// Insert of an id that is already stored.
-    #[error("customer {0} already exists")]
-    AlreadyExists(CustomerId),
-    /// The data breaks a rule or limit, or the change does not follow from the stored customer.
-    #[error("invalid data for customer {id}: {source}")]
-    InvalidData {
-        /// The customer.
-        id: CustomerId,
-        /// What is wrong.
-        #[source]
-        source: ValidationError,
-    },
-    /// The underlying database failed.
-    #[error("storage backend failed: {0}")]
-    Backend(#[source] Box<dyn StdError + Send + Sync>),
-}
-
-impl StoreError {
-    /// Whether retrying after re-reading the customer may succeed.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use clientele::{CustomerId, StoreError};
-    /// assert!(StoreError::Conflict { id: CustomerId::new(1), expected: 1, found: 2 }.is_conflict());
-    /// ```
-    pub fn is_conflict(&self) -> bool {
-        matches!(self, StoreError::Conflict { .. })
-    }
-}
 
 /// A place to keep customers and their histories.
 ///

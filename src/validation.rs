@@ -1,4 +1,4 @@
-//! Documented limits on customer data, and the error for data that breaks them.
+//! Documented limits on outside data, and the error for data that breaks them.
 //!
 //! Every store checks a customer against these limits before writing it, and deserializing
 //! a [`Customer`](crate::Customer) checks them too, so a record that is stored or received is
