@@ -125,7 +125,7 @@ impl fmt::Display for Ratio {
 /// assert_eq!(funnel.conversion(Stage::Suspect, Stage::Prospect, t0, end).part, 1);
 /// assert_eq!(funnel.median_time_in_stage(end)[&Stage::Suspect], Duration::days(10));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Funnel {
     journeys: Vec<Journey>,
 }

@@ -632,7 +632,7 @@ pub enum TransitionError {
 /// assert!(step.transition.is_some());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Step {
     /// The state after the event.
     pub state: LifecycleState,
@@ -649,7 +649,7 @@ pub struct Step {
 /// let machine = Lifecycle::new(LifecyclePolicy { repeat_after_purchases: 3, ..LifecyclePolicy::default() });
 /// assert_eq!(machine.policy().repeat_after_purchases, 3);
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Lifecycle {
     policy: LifecyclePolicy,
 }

@@ -2,4 +2,5 @@
 
 #![allow(clippy::unwrap_used, reason = "in tests a panic is a failed test with a message")]
 
+mod api;
 mod docs;
