@@ -82,7 +82,7 @@ pub use crate::{
     money::{Currency, Decimal, Money, NumberError},
     store::{Change, MemoryStore, Store},
     validation::{ValidationError, limits},
-    window::Window,
+    window::{Window, WindowError, WindowUnit},
 };
 
 /// The README's code blocks, compiled and run as doctests so the README cannot drift.

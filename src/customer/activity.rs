@@ -354,7 +354,7 @@ impl PurchaseHistory {
         &self.list[..self.list.partition_point(|p| p.at <= as_of)]
     }
 
-    /// Purchases in `window` as of `as_of`: `(as_of - length, as_of]`.
+    /// Purchases in `window` as of `as_of`: those in `(window.start(as_of), as_of]`.
     ///
     /// # Example
     ///
@@ -365,7 +365,7 @@ impl PurchaseHistory {
     /// ```
     pub fn within(&self, window: Window, as_of: DateTime<Utc>) -> &[Purchase] {
         let upto = self.upto(as_of);
-        match as_of.checked_sub_signed(window.length()) {
+        match window.start(as_of) {
             Some(start) => &upto[upto.partition_point(|p| p.at <= start)..],
             None => upto,
         }
