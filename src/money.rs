@@ -448,8 +448,8 @@ impl Money {
     ///
     /// # Errors
     ///
-    /// A [`NumberError`] when the text is not a decimal number, or has more decimals than the
-    /// currency's minor unit.
+    /// A [`NumberError`] when the text is not a decimal number, has more decimals than the
+    /// currency's minor unit, or does not fit in minor units.
     ///
     /// # Example
     ///
@@ -469,7 +469,8 @@ impl Money {
     ///
     /// # Errors
     ///
-    /// [`NumberError::Precision`] when the amount has more decimals than the minor unit.
+    /// [`NumberError::Precision`] when the amount has more decimals than the minor unit,
+    /// [`NumberError::Range`] when it has few enough but is too large in minor units.
     ///
     /// # Example
     ///
@@ -481,10 +482,13 @@ impl Money {
     /// ```
     pub fn from_decimal(amount: Decimal, currency: Currency) -> Result<Money, NumberError> {
         let exponent = currency.exponent();
-        amount.to_scaled(exponent).map(|minor| Money { minor, currency }).ok_or_else(|| NumberError::Precision {
-            amount: amount.to_string(),
-            currency,
-            exponent,
+        amount.to_scaled(exponent).map(|minor| Money { minor, currency }).ok_or_else(|| {
+            // Scaling up only fails on overflow; scaling down only when digits would be lost.
+            if amount.scale() <= exponent {
+                NumberError::Range(amount.to_string())
+            } else {
+                NumberError::Precision { amount: amount.to_string(), currency, exponent }
+            }
         })
     }
 

@@ -185,7 +185,8 @@ pub struct Activity {
     count: u32,
     first: Option<DateTime<Utc>>,
     last: Option<DateTime<Utc>>,
-    /// One total per currency, in first-seen order.
+    /// One total per currency, in currency-code order: the same purchases give the same
+    /// aggregates (and equal, equally hashed values) whatever order they were recorded in.
     totals: SmallVec<[Money; 1]>,
 }
 
@@ -236,7 +237,7 @@ impl Activity {
         self.totals.iter().copied().find(|m| m.currency() == currency).unwrap_or(Money::new(0, currency))
     }
 
-    /// Totals spent, one per currency used.
+    /// Totals spent, one per currency used, in currency-code order.
     ///
     /// # Example
     ///
@@ -251,10 +252,13 @@ impl Activity {
         self.count = self.count.saturating_add(1);
         self.first = Some(self.first.map_or(p.at, |f| f.min(p.at)));
         self.last = Some(self.last.map_or(p.at, |l| l.max(p.at)));
-        match self.totals.iter_mut().find(|m| m.currency() == p.amount.currency()) {
+        match self.totals.binary_search_by(|m| m.currency().cmp(&p.amount.currency())) {
             // Saturating: 9.2 × 10^18 minor units is beyond any real customer's spend.
-            Some(m) => *m = Money::new(m.minor().saturating_add(p.amount.minor()), m.currency()),
-            None => self.totals.push(p.amount),
+            Ok(i) => {
+                self.totals[i] =
+                    Money::new(self.totals[i].minor().saturating_add(p.amount.minor()), p.amount.currency())
+            }
+            Err(i) => self.totals.insert(i, p.amount),
         }
     }
 

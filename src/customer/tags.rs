@@ -170,11 +170,13 @@ impl fmt::Debug for TagSet {
 
 impl<S: AsRef<str>> FromIterator<S> for TagSet {
     fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> TagSet {
-        let mut set = TagSet::new();
-        for tag in iter {
-            set.insert(tag.as_ref());
-        }
-        set
+        // Sorted once rather than inserted one by one: keeping a list sorted by insertion is
+        // quadratic, and deserialization feeds this untrusted lists of any length.
+        let mut tags: SmallVec<[String; 4]> =
+            iter.into_iter().map(|t| Self::normalize(t.as_ref())).filter(|t| !t.is_empty()).collect();
+        tags.sort_unstable();
+        tags.dedup();
+        TagSet(tags)
     }
 }
 

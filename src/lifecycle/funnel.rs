@@ -238,8 +238,10 @@ impl Funnel {
                 let median = if d.len() % 2 == 1 {
                     d[mid]
                 } else {
-                    let sum = d[mid - 1].num_seconds().checked_add(d[mid].num_seconds())?;
-                    Duration::seconds(sum / 2)
+                    // The exact mean, then truncated: halving whole seconds first loses up to
+                    // a second (1.5 s and 2.5 s would give 1 s).
+                    let sum = d[mid - 1].checked_add(&d[mid])?;
+                    Duration::seconds((sum / 2).num_seconds())
                 };
                 Some((stage, median))
             })

@@ -3,4 +3,6 @@
 #![allow(clippy::unwrap_used, reason = "in tests a panic is a failed test with a message")]
 
 mod api;
+mod customer_model;
 mod docs;
+mod lifecycle;
