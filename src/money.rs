@@ -235,11 +235,7 @@ impl FromStr for Decimal {
             None => (body, ""),
         };
         let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-        if int.is_empty() && frac.is_empty()
-            || !all_digits(int)
-            || !all_digits(frac)
-            || (body.contains('.') && frac.is_empty())
-        {
+        if int.is_empty() || !all_digits(int) || !all_digits(frac) || (body.contains('.') && frac.is_empty()) {
             return Err(syntax());
         }
         let scale = u8::try_from(frac.len()).map_err(|_| range())?;
@@ -571,7 +567,7 @@ mod tests {
                 Err(e) => assert!(shown.is_empty(), "{text}: {e}"),
             }
         }
-        for bad in ["", "-", ".", "1e5", "1,5", " 1", "1.2.3", "--1", "0x10"] {
+        for bad in ["", "-", ".", ".5", "-.5", "1e5", "1,5", " 1", "1.2.3", "--1", "0x10"] {
             assert!(matches!(bad.parse::<Decimal>(), Err(NumberError::Syntax(_))), "{bad}");
         }
         assert!(matches!("99999999999999999999".parse::<Decimal>(), Err(NumberError::Range(_))));

@@ -174,7 +174,8 @@ impl Funnel {
     /// Of the customers who entered `from` within `[start, end)` (joining the CRM in `from`
     /// counts as entering it), how many later reached `to` before `end`. When both stages are
     /// on the [ladder](Stage::LADDER), reaching any stage above `from` at or beyond `to`'s step
-    /// counts too (a suspect who buys at once skips the prospect step but has passed it).
+    /// counts too (a suspect who buys at once skips the prospect step but has passed it); this
+    /// applies only when `to` is above `from` on the ladder.
     ///
     /// # Example
     ///
@@ -185,7 +186,10 @@ impl Funnel {
     /// assert_eq!(r.whole, 0);
     /// ```
     pub fn conversion(&self, from: Stage, to: Stage, start: DateTime<Utc>, end: DateTime<Utc>) -> Ratio {
-        let target_step = to.ladder_step().filter(|_| from.ladder_step().is_some());
+        let target_step = match (from.ladder_step(), to.ladder_step()) {
+            (Some(f), Some(t)) if t > f => Some(t),
+            _ => None,
+        };
         let reached = |s: Stage| s == to || matches!((target_step, s.ladder_step()), (Some(t), Some(x)) if x >= t);
         let mut ratio = Ratio::default();
         for j in &self.journeys {

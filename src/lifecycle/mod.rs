@@ -688,7 +688,9 @@ impl Lifecycle {
     ///
     /// A [`TransitionError`] when the event is illegal in the stage, no guard holds, `at` is
     /// before the current stage began, or the note is too long. `state` is not changed (it is
-    /// borrowed), so a refused event changes nothing.
+    /// borrowed), so a refused event changes nothing. The date and the note are checked only
+    /// when the event moves the customer: a legal event that keeps the stage records nothing,
+    /// so it has no date to order and drops the note.
     ///
     /// # Example
     ///

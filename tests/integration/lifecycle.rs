@@ -1296,6 +1296,23 @@ fn conversion_counts_customers_who_passed_a_step_even_by_skipping_it() {
 }
 
 #[test]
+fn backward_conversion_counts_only_the_target_stage() {
+    use Event as E;
+    use Stage as S;
+    use TransitionKind as K;
+    // A client who became an advocate, and a partner whose partnership ended (back to client).
+    let f = Funnel::new(vec![
+        journey(S::Client, 0, &[(S::Advocate, E::BecomeAdvocate, K::Progress, 10)]),
+        journey(S::Partner, 0, &[(S::Client, E::EndPartnership, K::Downgrade, 10)]),
+    ]);
+    // Both entered client in the window (one joined as a client, one fell back to it), and
+    // moving up from client is not a "conversion" to repeat, a stage below it.
+    assert_eq!(f.conversion(S::Client, S::Repeat, day(0), day(60)), ratio(0, 2));
+    // The partner who fell back to client did reach client.
+    assert_eq!(f.conversion(S::Partner, S::Client, day(0), day(60)), ratio(1, 1));
+}
+
+#[test]
 fn median_time_in_stage_uses_finished_stays_only() {
     let f = ladder_funnel();
     let medians = f.median_time_in_stage(day(60));
