@@ -65,6 +65,7 @@ mod customer;
 mod error;
 pub mod lifecycle;
 mod money;
+pub mod segment;
 pub mod store;
 mod validation;
 mod window;

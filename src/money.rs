@@ -328,6 +328,15 @@ const EXPONENTS: &[(&[u8; 3], u8)] = &[
 ];
 
 impl Currency {
+    /// US dollar.
+    pub const USD: Currency = Currency(*b"USD");
+    /// Euro.
+    pub const EUR: Currency = Currency(*b"EUR");
+    /// Pound sterling.
+    pub const GBP: Currency = Currency(*b"GBP");
+    /// Egyptian pound.
+    pub const EGP: Currency = Currency(*b"EGP");
+
     /// Parses a three-letter code, case-insensitively.
     ///
     /// # Errors

@@ -358,6 +358,59 @@ impl PurchaseHistory {
         &self.list[..self.list.partition_point(|p| p.at <= as_of)]
     }
 
+    /// Purchases in `(start, as_of]`, or all up to `as_of` when `start` is `None`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// assert!(clientele::PurchaseHistory::default().between(None, DateTime::UNIX_EPOCH).is_empty());
+    /// ```
+    pub fn between(&self, start: Option<DateTime<Utc>>, as_of: DateTime<Utc>) -> &[Purchase] {
+        let upto = self.upto(as_of);
+        match start {
+            Some(start) => &upto[upto.partition_point(|p| p.at <= start)..],
+            None => upto,
+        }
+    }
+
+    /// The number of purchases at or before `as_of`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// assert_eq!(clientele::PurchaseHistory::default().count_upto(DateTime::UNIX_EPOCH), 0);
+    /// ```
+    pub fn count_upto(&self, as_of: DateTime<Utc>) -> usize {
+        self.upto(as_of).len()
+    }
+
+    /// Spent in `currency` at or before `as_of` (saturating on overflow).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, PurchaseHistory};
+    /// assert_eq!(PurchaseHistory::default().spent_upto(DateTime::UNIX_EPOCH, Currency::USD).minor(), 0);
+    /// ```
+    pub fn spent_upto(&self, as_of: DateTime<Utc>, currency: Currency) -> Money {
+        sum_in(self.upto(as_of), currency)
+    }
+
+    /// When the first purchase at or before `as_of` happened.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// assert_eq!(clientele::PurchaseHistory::default().first_upto(DateTime::UNIX_EPOCH), None);
+    /// ```
+    pub fn first_upto(&self, as_of: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.upto(as_of).first().map(|p| p.at)
+    }
+
     /// Purchases in `window` as of `as_of`: those in `(window.start(as_of), as_of]`.
     ///
     /// # Example
@@ -368,11 +421,7 @@ impl PurchaseHistory {
     /// assert!(PurchaseHistory::default().within(Window::days(30), DateTime::UNIX_EPOCH).is_empty());
     /// ```
     pub fn within(&self, window: Window, as_of: DateTime<Utc>) -> &[Purchase] {
-        let upto = self.upto(as_of);
-        match window.start(as_of) {
-            Some(start) => &upto[upto.partition_point(|p| p.at <= start)..],
-            None => upto,
-        }
+        self.between(window.start(as_of), as_of)
     }
 
     /// The number of purchases in `window` as of `as_of`.
@@ -400,12 +449,7 @@ impl PurchaseHistory {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn spent_in(&self, window: Window, as_of: DateTime<Utc>, currency: Currency) -> Money {
-        let minor = self
-            .within(window, as_of)
-            .iter()
-            .filter(|p| p.amount.currency() == currency)
-            .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor()));
-        Money::new(minor, currency)
+        sum_in(self.within(window, as_of), currency)
     }
 
     /// The aggregates as they stood at `as_of` (purchases after it not yet made).
@@ -431,4 +475,13 @@ impl PurchaseHistory {
     pub fn last_as_of(&self, as_of: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.upto(as_of).last().map(|p| p.at)
     }
+}
+
+/// The total of `purchases` in `currency`, saturating.
+fn sum_in(purchases: &[Purchase], currency: Currency) -> Money {
+    let minor = purchases
+        .iter()
+        .filter(|p| p.amount.currency() == currency)
+        .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor()));
+    Money::new(minor, currency)
 }

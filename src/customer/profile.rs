@@ -33,6 +33,27 @@ pub enum Gender {
     Unknown,
 }
 
+impl Gender {
+    /// Every gender, in declaration order.
+    pub const ALL: [Gender; 4] = [Gender::Female, Gender::Male, Gender::Other, Gender::Unknown];
+
+    /// The snake_case name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::Gender::Unknown.name(), "unknown");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            Gender::Female => "female",
+            Gender::Male => "male",
+            Gender::Other => "other",
+            Gender::Unknown => "unknown",
+        }
+    }
+}
+
 /// A generation by birth year, with Pew Research Center's boundaries.
 ///
 /// | generation | born |
@@ -364,4 +385,26 @@ pub enum CreditStanding {
     Fair,
     /// Low credit: a reason to disqualify a prospect.
     Poor,
+}
+
+impl CreditStanding {
+    /// Every standing, in declaration order.
+    pub const ALL: [CreditStanding; 4] =
+        [CreditStanding::Unknown, CreditStanding::Good, CreditStanding::Fair, CreditStanding::Poor];
+
+    /// The snake_case name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(clientele::CreditStanding::Poor.name(), "poor");
+    /// ```
+    pub const fn name(self) -> &'static str {
+        match self {
+            CreditStanding::Unknown => "unknown",
+            CreditStanding::Good => "good",
+            CreditStanding::Fair => "fair",
+            CreditStanding::Poor => "poor",
+        }
+    }
 }

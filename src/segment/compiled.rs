@@ -1,0 +1,147 @@
+//! A compiled segment and its evaluators.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::{
+    ast::Expr,
+    check::check,
+    error::SegmentError,
+    eval::{Ctx, bind, eval},
+    ir::Pred,
+    schema::Schema,
+};
+use crate::{customer::Customer, money::Currency};
+
+/// A checked, compiled segment: compile once, evaluate many times.
+///
+/// # Example
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use clientele::{CountryCode, Customer, CustomerId, segment::{Schema, Segment}};
+///
+/// let segment = Segment::compile(r#"age between 25 and 40 and country = "EG""#, &Schema::default())?;
+///
+/// let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+/// let mut mona = Customer::new(CustomerId::new(1), "Mona", now);
+/// mona.profile.birth_date = NaiveDate::from_ymd_opt(1995, 3, 14);
+/// mona.profile.location.country = Some(CountryCode::new("EG")?);
+/// assert!(segment.matches(&mona, now));
+///
+/// // For many customers as of one instant, bind once.
+/// let matcher = segment.at(now);
+/// assert!(matcher.matches(&mona));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    expr: Expr,
+    pred: Pred,
+    currency: Currency,
+}
+
+impl Segment {
+    /// Parses and checks `text` against `schema` (and its limits).
+    ///
+    /// # Errors
+    ///
+    /// A [`SegmentError`] that renders with the source line and a caret under the problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Schema, Segment};
+    /// let err = Segment::compile(r#"age = "old""#, &Schema::default()).unwrap_err();
+    /// assert!(err.to_string().starts_with("error: `age` is a whole number, but the value is text"));
+    /// ```
+    pub fn compile(text: &str, schema: &Schema) -> Result<Segment, SegmentError> {
+        let source = std::sync::Arc::from(text);
+        let expr = Expr::parse_with(text, schema.limits())?;
+        Segment::from_expr(expr, schema).map_err(|e| e.with_source(&source))
+    }
+
+    /// Checks a tree (from JSON or the builder) against `schema`.
+    ///
+    /// # Errors
+    ///
+    /// A [`SegmentError`] naming the problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Expr, Schema, Segment};
+    /// let expr: Expr = serde_json::from_str(r#"{"condition": {"operand": {"field": "loyalty_member"}, "test": "is_true"}}"#)?;
+    /// let segment = Segment::from_expr(expr, &Schema::default())?;
+    /// assert_eq!(segment.to_string(), "loyalty_member");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_expr(expr: Expr, schema: &Schema) -> Result<Segment, SegmentError> {
+        let pred = check(&expr, schema)?;
+        Ok(Segment { expr, pred, currency: schema.currency() })
+    }
+
+    /// The syntax tree it was compiled from.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// Whether `customer` is in the segment as of `as_of`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment}};
+    /// let s = Segment::compile("stage = suspect", &Schema::default())?;
+    /// assert!(s.matches(&Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH), DateTime::UNIX_EPOCH));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn matches(&self, customer: &Customer, as_of: DateTime<Utc>) -> bool {
+        eval(&self.pred, customer, &Ctx { as_of, currency: self.currency })
+    }
+
+    /// The segment fixed at `as_of`, for evaluating many customers: time-relative tests
+    /// (ages, trailing windows) are turned into fixed bounds once.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment}};
+    /// let s = Segment::compile("created_at within 7 days", &Schema::default())?;
+    /// let m = s.at(DateTime::UNIX_EPOCH);
+    /// assert!(m.matches(&Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn at(&self, as_of: DateTime<Utc>) -> Matcher {
+        Matcher { pred: bind(&self.pred, as_of), ctx: Ctx { as_of, currency: self.currency } }
+    }
+}
+
+impl fmt::Display for Segment {
+    /// The canonical text of the segment.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)
+    }
+}
+
+/// A [`Segment`] fixed at one instant. See [`Segment::at`].
+#[derive(Debug, Clone)]
+pub struct Matcher {
+    pred: Pred,
+    ctx: Ctx,
+}
+
+impl Matcher {
+    /// Whether `customer` is in the segment at the matcher's instant.
+    pub fn matches(&self, customer: &Customer) -> bool {
+        eval(&self.pred, customer, &self.ctx)
+    }
+
+    /// The instant it evaluates at.
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.ctx.as_of
+    }
+}
