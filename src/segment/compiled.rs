@@ -5,7 +5,9 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::{
+    Bitmap, Snapshot,
     ast::Expr,
+    batch,
     check::check,
     error::SegmentError,
     eval::{Ctx, bind, eval},
@@ -13,6 +15,8 @@ use super::{
     schema::Schema,
 };
 use crate::{customer::Customer, money::Currency};
+
+use super::error::ErrorKind;
 
 /// A checked, compiled segment: compile once, evaluate many times.
 ///
@@ -117,6 +121,65 @@ impl Segment {
     /// ```
     pub fn at(&self, as_of: DateTime<Utc>) -> Matcher {
         Matcher { pred: bind(&self.pred, as_of), ctx: Ctx { as_of, currency: self.currency } }
+    }
+}
+
+impl Segment {
+    /// The members among all rows of `snapshot` as of `as_of`, on this thread: the same
+    /// answer as [`matches`](Self::matches) for each customer, computed column by column.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::CurrencyMismatch`] if the snapshot was built for another currency than
+    /// the schema the segment was compiled against.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment, Snapshot}};
+    /// let schema = Schema::default();
+    /// let mut customers: Vec<Customer> = (1..=100).map(|i| Customer::new(CustomerId::new(i), "x", DateTime::UNIX_EPOCH)).collect();
+    /// customers[7].referrals = 3;
+    /// let snap = Snapshot::build(&customers, &schema);
+    /// let members = Segment::compile("referrals >= 2", &schema)?.evaluate(&snap, DateTime::UNIX_EPOCH)?;
+    /// assert_eq!(members.iter().collect::<Vec<_>>(), [7]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate(&self, snapshot: &Snapshot, as_of: DateTime<Utc>) -> Result<Bitmap, SegmentError> {
+        self.evaluate_parallel(snapshot, as_of, 1)
+    }
+
+    /// As [`evaluate`](Self::evaluate), splitting the rows over `threads` threads (scoped
+    /// threads of the standard library; 1 runs on the calling thread).
+    ///
+    /// # Errors
+    ///
+    /// As [`evaluate`](Self::evaluate).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment, Snapshot}};
+    /// let schema = Schema::default();
+    /// let customers: Vec<Customer> = (1..=10_000).map(|i| Customer::new(CustomerId::new(i), "x", DateTime::UNIX_EPOCH)).collect();
+    /// let snap = Snapshot::build(&customers, &schema);
+    /// let s = Segment::compile("stage = suspect", &schema)?;
+    /// assert_eq!(s.evaluate_parallel(&snap, DateTime::UNIX_EPOCH, 4)?.count(), 10_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate_parallel(
+        &self,
+        snapshot: &Snapshot,
+        as_of: DateTime<Utc>,
+        threads: usize,
+    ) -> Result<Bitmap, SegmentError> {
+        if snapshot.currency() != self.currency {
+            let kind = ErrorKind::CurrencyMismatch { segment: self.currency, snapshot: snapshot.currency() };
+            return Err(SegmentError::new(kind, None));
+        }
+        Ok(batch::evaluate(&bind(&self.pred, as_of), snapshot, as_of, threads))
     }
 }
 

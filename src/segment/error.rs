@@ -141,6 +141,14 @@ pub enum ErrorKind {
         /// The limit.
         max: usize,
     },
+    /// A snapshot built for another currency than the segment's schema.
+    #[error("the segment compares money in {segment} but the snapshot holds {snapshot}")]
+    CurrencyMismatch {
+        /// The segment's currency.
+        segment: crate::money::Currency,
+        /// The snapshot's currency.
+        snapshot: crate::money::Currency,
+    },
     /// A value out of the range the field allows (e.g. an amount with more decimals than
     /// the currency has).
     #[error("{0}")]

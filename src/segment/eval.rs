@@ -129,7 +129,7 @@ fn contains_ignore_ascii_case(hay: &str, needle: &str) -> bool {
     n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
 }
 
-fn text_matches(value: &str, op: TextOp, patterns: &[String]) -> bool {
+pub(crate) fn text_matches(value: &str, op: TextOp, patterns: &[String]) -> bool {
     let v = value.as_bytes();
     patterns.iter().any(|p| {
         let p = p.as_bytes();
@@ -253,6 +253,12 @@ pub(crate) fn bind(p: &Pred, as_of: DateTime<Utc>) -> Pred {
                 Pred::leaf(Leaf::Instant(*f, Range { lo, hi: Some((as_of, true)) }))
             }
             Leaf::Activity(a, w, r) => Pred::leaf(Leaf::ActivitySince(*a, w.start(as_of), as_of, *r)),
+            // A date's 00:00 falls in (start, as_of] exactly when the date is after start's
+            // date and not after as_of's.
+            Leaf::DateWithin(f, w) => {
+                let lo = w.start(as_of).map(|s| (s.date_naive(), false));
+                Pred::leaf(Leaf::Date(f.clone(), Range { lo, hi: Some((as_of.date_naive(), true)) }))
+            }
             other => Pred::Leaf(other.clone()),
         },
     }

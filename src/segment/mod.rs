@@ -4,6 +4,8 @@
 //! (Work in progress: the language front end is here; compilation and evaluation follow.)
 
 mod ast;
+mod batch;
+mod bitmap;
 mod check;
 mod compiled;
 mod error;
@@ -14,15 +16,18 @@ mod lexer;
 mod parser;
 mod print;
 mod schema;
+mod snapshot;
 mod validate;
 
 use serde::{Deserialize, Serialize};
 
 pub use self::{
     ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test},
+    bitmap::Bitmap,
     compiled::{Matcher, Segment},
     error::{ErrorKind, SegmentError},
     schema::{AttrType, FieldInfo, Schema},
+    snapshot::Snapshot,
 };
 
 /// Limits on segment definitions from untrusted sources, with documented defaults.
