@@ -1,5 +1,7 @@
 //! Purchases, their running aggregates, and windowed figures as of any date.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
@@ -298,7 +300,11 @@ impl Activity {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PurchaseHistory {
-    list: Vec<Purchase>,
+    /// The purchases, oldest first, shared copy-on-write between clones: reading a customer
+    /// from a store (a clone) does not copy every purchase, and most writes (lifecycle events,
+    /// field edits) never touch them. The first purchase added to a clone copies the list
+    /// (see [`push`](Self::push)), so the original, e.g. the stored customer, never changes.
+    list: Arc<Vec<Purchase>>,
     activity: Activity,
 }
 
@@ -307,21 +313,32 @@ impl PurchaseHistory {
         // Stable: purchases at the same instant keep their recorded order.
         list.sort_by_key(|p| p.at);
         let activity = Activity::of(&list);
-        PurchaseHistory { list, activity }
+        PurchaseHistory { list: Arc::new(list), activity }
     }
 
     /// Inserts in time order and returns the index it went to.
     pub(crate) fn push(&mut self, p: Purchase) -> usize {
         let at = self.list.partition_point(|q| q.at <= p.at);
         self.activity.add(&p);
-        self.list.insert(at, p);
+        match Arc::get_mut(&mut self.list) {
+            Some(list) => list.insert(at, p),
+            // Shared with the customer this one was cloned from (e.g. the stored one): copy
+            // once, with room for the new purchase, rather than copy and then grow.
+            None => {
+                let mut list = Vec::with_capacity(self.list.len() + 1);
+                list.extend_from_slice(&self.list[..at]);
+                list.push(p);
+                list.extend_from_slice(&self.list[at..]);
+                self.list = Arc::new(list);
+            }
+        }
         at
     }
 
     /// Undoes the [`push`](Self::push) that returned `index`.
     pub(crate) fn undo_push(&mut self, index: usize) {
         if index < self.list.len() {
-            self.list.remove(index);
+            Arc::make_mut(&mut self.list).remove(index);
             self.activity = Activity::of(&self.list);
         }
     }
@@ -464,6 +481,11 @@ impl PurchaseHistory {
         Activity::of(self.upto(as_of))
     }
 
+    /// The number of purchases at or before `as_of`.
+    pub(crate) fn count_as_of(&self, as_of: DateTime<Utc>) -> usize {
+        self.upto(as_of).len()
+    }
+
     /// When the latest purchase at or before `as_of` happened.
     ///
     /// # Example
@@ -484,4 +506,48 @@ fn sum_in(purchases: &[Purchase], currency: Currency) -> Money {
         .filter(|p| p.amount.currency() == currency)
         .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor()));
     Money::new(minor, currency)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn purchase(day: i64, category: &str) -> Purchase {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        Purchase::new(t0 + Duration::days(day), Money::new(100, Currency::new("USD").unwrap())).with_category(category)
+    }
+
+    /// Clones share the purchase list; changing a clone must never change the original.
+    #[test]
+    fn clones_copy_on_write() {
+        let original = PurchaseHistory::from_vec(vec![purchase(1, "a"), purchase(5, "b")]);
+        let mut clone = original.clone();
+        assert!(Arc::ptr_eq(&original.list, &clone.list), "a clone shares the list");
+
+        let index = clone.push(purchase(3, "c"));
+        assert_eq!(index, 1);
+        assert_eq!(original.as_slice(), [purchase(1, "a"), purchase(5, "b")]);
+        assert_eq!(clone.as_slice(), [purchase(1, "a"), purchase(3, "c"), purchase(5, "b")]);
+        assert_eq!((original.activity().count(), clone.activity().count()), (2, 3));
+
+        // The clone now owns its list: a second push does not copy again.
+        let owned = Arc::as_ptr(&clone.list);
+        clone.push(purchase(9, "d"));
+        assert_eq!(Arc::as_ptr(&clone.list), owned);
+
+        clone.undo_push(3);
+        clone.undo_push(1);
+        assert_eq!(clone, original);
+        assert_eq!(original.as_slice().len(), 2);
+
+        // Pushing at either end of a shared list keeps time order.
+        let mut front = original.clone();
+        assert_eq!(front.push(purchase(0, "z")), 0);
+        let mut back = original.clone();
+        assert_eq!(back.push(purchase(5, "same instant")), 2);
+        assert_eq!(back.as_slice()[2].category.as_deref(), Some("same instant"));
+        assert_eq!(original.as_slice().len(), 2);
+    }
 }

@@ -388,7 +388,9 @@ impl Customer {
     pub fn facts(&self, as_of: DateTime<Utc>, machine: &Lifecycle) -> Facts {
         let saturate = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Facts {
-            purchases: self.purchases.activity_as_of(as_of).count(),
+            // The count alone: building the whole `activity_as_of` would re-add every amount
+            // on each event. Same value (saturating at `u32::MAX`).
+            purchases: saturate(self.purchases.count_as_of(as_of)),
             purchases_in_client_window: saturate(self.purchases.count_in(machine.policy().client_window, as_of)),
             referrals: self.referrals,
             credit_poor: self.credit == CreditStanding::Poor,

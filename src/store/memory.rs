@@ -95,8 +95,11 @@ impl Store for MemoryStore {
         check_change(&record.customer, &customer, &purchases, &transitions)?;
         let version = found + 1;
         customer.set_version(version);
-        record.customer = customer;
+        let replaced = std::mem::replace(&mut record.customer, customer);
         record.history.extend(transitions);
+        drop(records);
+        // Freed after the lock is released: readers need not wait for the deallocations.
+        drop(replaced);
         Ok(version)
     }
 
@@ -115,5 +118,61 @@ impl Store for MemoryStore {
 
     fn erase(&self, id: CustomerId) -> Result<(), StoreError> {
         self.write().remove(&id).map(|_| ()).ok_or(StoreError::NotFound(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+    use crate::{
+        customer::Purchase,
+        lifecycle::Lifecycle,
+        money::{Currency, Money},
+    };
+
+    /// Customers read from the store share their purchase list with the stored one
+    /// (copy-on-write); no failed or abandoned change may reach the stored list.
+    #[test]
+    fn failed_writes_leave_the_stored_purchases_alone() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let usd = Currency::new("USD").unwrap();
+        let buy = |days: i64| Purchase::new(t0 + Duration::days(days), Money::new(500, usd)).with_category("books");
+        let machine = Lifecycle::default();
+        let store = MemoryStore::new();
+        let id = CustomerId::new(1);
+        store.insert(Customer::new(id, "Ada", t0)).unwrap();
+        let mut first = Change::new(store.get(id).unwrap());
+        // Recorded four days late: the first-time stage begins on day 5.
+        first.record_purchase(&machine, buy(1), t0 + Duration::days(5)).unwrap();
+        store.update(first).unwrap();
+        let stored = store.get(id).unwrap();
+
+        // Abandoned: recorded on a copy, never written.
+        let mut abandoned = Change::new(store.get(id).unwrap());
+        abandoned.record_purchase(&machine, buy(6), t0 + Duration::days(6)).unwrap();
+        assert_eq!(abandoned.customer().purchases().as_slice().len(), 2);
+        drop(abandoned);
+        assert_eq!(store.get(id).unwrap(), stored);
+
+        // Refused by the lifecycle: the second purchase would make a repeat customer on day 3,
+        // before the first-time stage began. The purchase is pushed, then undone in place.
+        let mut refused = Change::new(store.get(id).unwrap());
+        let err = refused.record_purchase(&machine, buy(2), t0 + Duration::days(3)).unwrap_err();
+        assert!(matches!(err, crate::Error::Transition(crate::lifecycle::TransitionError::OutOfOrder { .. })), "{err}");
+        assert_eq!(refused.customer(), &stored);
+
+        // Lost a race: the conflicting write changes nothing.
+        let mut a = Change::new(store.get(id).unwrap());
+        let mut b = Change::new(store.get(id).unwrap());
+        a.record_purchase(&machine, buy(6), t0 + Duration::days(6)).unwrap();
+        b.record_purchase(&machine, buy(7), t0 + Duration::days(7)).unwrap();
+        store.update(a).unwrap();
+        let after_a = store.get(id).unwrap();
+        assert!(store.update(b).unwrap_err().is_conflict());
+        assert_eq!(store.get(id).unwrap(), after_a);
+        assert_eq!(after_a.purchases().as_slice(), [buy(1), buy(6)]);
+        assert_eq!(stored.purchases().as_slice(), [buy(1)], "an earlier read keeps what it read");
     }
 }
