@@ -230,6 +230,37 @@ impl Customer {
         }
     }
 
+    /// The same customer with `purchases` as its purchase history (in any order), for
+    /// imports from another system. Only for customers not yet stored: stores refuse to
+    /// change a stored customer's purchases except by recording new ones.
+    ///
+    /// # Errors
+    ///
+    /// A [`ValidationError`] for an invalid purchase or more than
+    /// [`MAX_PURCHASES`](limits::MAX_PURCHASES).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{DateTime, Duration};
+    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase};
+    /// let t = DateTime::UNIX_EPOCH;
+    /// let usd = Currency::USD;
+    /// let c = Customer::new(CustomerId::new(1), "Imported", t).with_purchases(vec![
+    ///     Purchase::new(t + Duration::days(9), Money::new(500, usd)),
+    ///     Purchase::new(t + Duration::days(2), Money::new(700, usd)),
+    /// ])?;
+    /// assert_eq!(c.purchases().activity().total(usd).minor(), 1200);
+    /// assert_eq!(c.purchases().as_slice()[0].amount.minor(), 700); // kept in time order
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_purchases(mut self, purchases: Vec<Purchase>) -> Result<Customer, ValidationError> {
+        let history = PurchaseHistory::from_vec(purchases);
+        history.validate()?;
+        self.purchases = history;
+        Ok(self)
+    }
+
     /// The same customer starting at another lifecycle position, for imports from another
     /// system. Only for customers not yet stored: stores refuse to change a stored customer's
     /// stage except through transitions.

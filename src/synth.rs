@@ -1,0 +1,241 @@
+//! Deterministic synthetic customers, for examples, tests, benchmarks and demos.
+//!
+//! Customer `i` of a [`Population`] depends only on the seed and `i`, so any slice of a
+//! population can be generated independently, in any order, with the same result on every
+//! machine. The distributions are plausible for a retailer in the Middle East and Europe:
+//! ages 18 to 85, a third of customers in Egypt, a few purchases each over two years.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+
+use crate::{
+    customer::{
+        AttrValue, Channel, CountryCode, CreditStanding, Customer, CustomerId, Gender, Loyalty, Purchase,
+    },
+    lifecycle::{LifecycleState, Stage},
+    money::{Currency, Money},
+};
+
+/// A small, fast, deterministic generator (splitmix64).
+#[derive(Debug, Clone)]
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (`n > 0`).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    /// `true` with probability `percent` / 100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
+    }
+}
+
+/// Countries with their weight (out of 100) and cities.
+const COUNTRIES: &[(&str, u64, &[&str])] = &[
+    ("EG", 35, &["Cairo", "Alexandria", "Giza", "Luxor", "Aswan", "Mansoura"]),
+    ("SA", 15, &["Riyadh", "Jeddah", "Dammam"]),
+    ("AE", 10, &["Dubai", "Abu Dhabi", "Sharjah"]),
+    ("US", 10, &["New York", "Chicago", "Austin"]),
+    ("GB", 8, &["London", "Manchester"]),
+    ("FR", 7, &["Paris", "Lyon"]),
+    ("DE", 7, &["Berlin", "Munich"]),
+    ("MA", 5, &["Casablanca", "Rabat"]),
+];
+
+/// Interests a customer may have.
+pub const INTERESTS: &[&str] = &[
+    "sports", "music", "travel", "books", "cooking", "fashion", "gaming", "fitness", "art", "movies", "technology",
+    "gardening", "photography", "cars", "football", "coffee",
+];
+
+const LIFESTYLE: &[&str] = &["outdoor", "family", "student", "professional", "retired", "vegan", "urban"];
+const NEEDS: &[&str] = &["delivery", "installments", "gift_wrapping", "warranty", "fast_checkout"];
+const CATEGORIES: &[&str] = &["books", "electronics", "clothing", "coffee", "home", "toys", "beauty", "sports"];
+const FIRST_NAMES: &[&str] = &[
+    "Mona", "Ahmed", "Sara", "Omar", "Layla", "Youssef", "Nour", "Karim", "Hana", "Tarek", "Amira", "Ali", "Emma",
+    "Lucas", "Sofia", "Noah",
+];
+const LAST_NAMES: &[&str] =
+    &["Said", "Hassan", "Mansour", "Farouk", "Adel", "Khalil", "Fahmy", "Salem", "Martin", "Weber", "Smith", "Dubois"];
+
+/// The percent chance that a customer prefers each channel, in [`Channel::ALL`] order.
+const CHANNEL_PREFERENCE: [u64; 9] = [60, 35, 20, 55, 25, 10, 8, 10, 30];
+
+/// A deterministic synthetic population.
+///
+/// # Example
+///
+/// ```
+/// use clientele::synth::Population;
+///
+/// let population = Population::new(42);
+/// let a = population.customer(7);
+/// assert_eq!(a, population.customer(7)); // the same every time
+/// assert_eq!(a.id().get(), 8);
+/// let many = population.customers(1_000);
+/// assert_eq!(many.len(), 1_000);
+/// assert!(many.iter().all(|c| c.validate().is_ok()));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Population {
+    seed: u64,
+    as_of: DateTime<Utc>,
+    currency: Currency,
+}
+
+impl Population {
+    /// A population from `seed`, observed at 2026-01-01 00:00 UTC, with amounts in EGP.
+    pub fn new(seed: u64) -> Population {
+        let as_of = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or(DateTime::UNIX_EPOCH);
+        Population { seed, as_of, currency: Currency::EGP }
+    }
+
+    /// The instant the population is observed at: no purchase is after it.
+    pub fn as_of(&self) -> DateTime<Utc> {
+        self.as_of
+    }
+
+    /// The currency of every amount.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// The ten cities used by the benchmark predicate P3.
+    pub fn ten_cities() -> [&'static str; 10] {
+        ["Cairo", "Alexandria", "Giza", "Riyadh", "Jeddah", "Dubai", "London", "Paris", "Berlin", "Casablanca"]
+    }
+
+    /// Customers `0..n`.
+    pub fn customers(&self, n: usize) -> Vec<Customer> {
+        (0..n as u64).map(|i| self.customer(i)).collect()
+    }
+
+    /// Customer number `index` (its id is `index + 1`).
+    pub fn customer(&self, index: u64) -> Customer {
+        let mut rng = Rng(self.seed ^ index.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+        rng.next();
+        let as_of = self.as_of;
+        let created = as_of - Duration::days(30 + i64::try_from(rng.below(900)).unwrap_or(0));
+        let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
+        let mut c = Customer::new(CustomerId::new(index + 1), name, created);
+
+        if rng.chance(85) {
+            let year = 1940 + i32::try_from(rng.below(69)).unwrap_or(0);
+            let ordinal = 1 + u32::try_from(rng.below(365)).unwrap_or(0);
+            c.profile.birth_date = NaiveDate::from_yo_opt(year, ordinal);
+        }
+        c.profile.gender = match rng.below(100) {
+            0..45 => Gender::Female,
+            45..90 => Gender::Male,
+            90..93 => Gender::Other,
+            _ => Gender::Unknown,
+        };
+        let mut roll = rng.below(100);
+        for (code, weight, cities) in COUNTRIES {
+            if roll < *weight {
+                c.profile.location.country = CountryCode::new(code).ok();
+                if rng.chance(95) {
+                    c.profile.location.city = Some((*rng.pick(cities)).to_owned());
+                }
+                break;
+            }
+            roll -= weight;
+        }
+        for _ in 0..rng.below(5) {
+            c.interests.insert(*rng.pick(INTERESTS));
+        }
+        for _ in 0..rng.below(3) {
+            c.lifestyle.insert(*rng.pick(LIFESTYLE));
+        }
+        for _ in 0..rng.below(3) {
+            c.needs.insert(*rng.pick(NEEDS));
+        }
+        for (channel, percent) in Channel::ALL.into_iter().zip(CHANNEL_PREFERENCE) {
+            if rng.chance(percent) {
+                c.channels.preferred.insert(channel);
+            }
+            if rng.chance(6) {
+                c.channels.opted_out.insert(channel);
+            }
+        }
+        if rng.chance(30) {
+            let joined = as_of - Duration::days(i64::try_from(rng.below(1500)).unwrap_or(0));
+            c.loyalty = Some(Loyalty { card_id: format!("LC-{:07}", index + 1), joined: joined.date_naive() });
+        }
+        c.credit = match rng.below(100) {
+            0..50 => CreditStanding::Good,
+            50..75 => CreditStanding::Fair,
+            75..80 => CreditStanding::Poor,
+            _ => CreditStanding::Unknown,
+        };
+        c.referrals = if rng.chance(70) { 0 } else { 1 + u32::try_from(rng.below(5)).unwrap_or(0) };
+        c.exclusive = rng.chance(5);
+        if rng.chance(60) {
+            let _ = c.attributes.set("nps", AttrValue::Int(i64::try_from(rng.below(11)).unwrap_or(0)));
+        }
+        if rng.chance(40) {
+            let _ = c.attributes.set("survey_done", AttrValue::Bool(rng.chance(50)));
+        }
+
+        let count = match rng.below(100) {
+            0..25 => 0,
+            25..40 => 1,
+            40..75 => 2 + rng.below(4),
+            _ => 6 + rng.below(15),
+        };
+        // Recent customers buy more recently: each purchase falls within the customer's
+        // active span, skewed towards its end.
+        let span = (as_of - created).num_minutes().max(1);
+        let idle = if rng.chance(25) { i64::try_from(rng.below(500)).unwrap_or(0) } else { 0 };
+        let purchases: Vec<Purchase> = (0..count)
+            .map(|_| {
+                let a = i64::try_from(rng.below(u64::try_from(span).unwrap_or(1))).unwrap_or(0);
+                let b = i64::try_from(rng.below(u64::try_from(span).unwrap_or(1))).unwrap_or(0);
+                let at = (created + Duration::minutes(a.max(b)) - Duration::days(idle)).max(created);
+                let amount = 5_000 + i64::try_from(rng.below(295_000)).unwrap_or(0);
+                let mut p = Purchase::new(at, Money::new(amount, self.currency))
+                    .with_category(*rng.pick(CATEGORIES))
+                    .with_channel(*rng.pick(&Channel::ALL));
+                if rng.chance(70) {
+                    let cost = amount * i64::try_from(60 + rng.below(31)).unwrap_or(75) / 100;
+                    p = p.with_cost(Money::new(cost, self.currency));
+                }
+                p
+            })
+            .collect();
+        let last = purchases.iter().map(|p| p.at).max();
+        let stage = match count {
+            0 => *rng.pick(&[Stage::Suspect, Stage::Suspect, Stage::Prospect, Stage::Prospect, Stage::DisqualifiedProspect]),
+            1 => Stage::FirstTime,
+            2..5 => Stage::Repeat,
+            _ => *rng.pick(&[Stage::Client, Stage::Client, Stage::Client, Stage::Advocate, Stage::Partner]),
+        };
+        let state = match last {
+            Some(last) if (as_of - last).num_days() >= 365 => LifecycleState::at_stage(Stage::Lost, last, Some(stage)),
+            Some(last) if (as_of - last).num_days() >= 180 => LifecycleState::at_stage(Stage::Inactive, last, Some(stage)),
+            Some(last) => LifecycleState::at_stage(stage, last, None),
+            None => LifecycleState::at_stage(stage, created, None),
+        };
+        if let Ok(state) = state {
+            c = c.with_lifecycle(state);
+        }
+        // Generated purchases are always valid; fall back to none rather than panic.
+        match c.clone().with_purchases(purchases) {
+            Ok(with) => with,
+            Err(_) => c,
+        }
+    }
+}
