@@ -8,9 +8,7 @@
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
 use crate::{
-    customer::{
-        AttrValue, Channel, CountryCode, CreditStanding, Customer, CustomerId, Gender, Loyalty, Purchase,
-    },
+    customer::{AttrValue, Channel, CountryCode, CreditStanding, Customer, CustomerId, Gender, Loyalty, Purchase},
     lifecycle::{LifecycleState, Stage},
     money::{Currency, Money},
 };
@@ -57,8 +55,22 @@ const COUNTRIES: &[(&str, u64, &[&str])] = &[
 
 /// Interests a customer may have.
 pub const INTERESTS: &[&str] = &[
-    "sports", "music", "travel", "books", "cooking", "fashion", "gaming", "fitness", "art", "movies", "technology",
-    "gardening", "photography", "cars", "football", "coffee",
+    "sports",
+    "music",
+    "travel",
+    "books",
+    "cooking",
+    "fashion",
+    "gaming",
+    "fitness",
+    "art",
+    "movies",
+    "technology",
+    "gardening",
+    "photography",
+    "cars",
+    "football",
+    "coffee",
 ];
 
 const LIFESTYLE: &[&str] = &["outdoor", "family", "student", "professional", "retired", "vegan", "urban"];
@@ -155,13 +167,13 @@ impl Population {
             roll -= weight;
         }
         for _ in 0..rng.below(5) {
-            c.interests.insert(*rng.pick(INTERESTS));
+            c.interests.insert(rng.pick::<&str>(INTERESTS));
         }
         for _ in 0..rng.below(3) {
-            c.lifestyle.insert(*rng.pick(LIFESTYLE));
+            c.lifestyle.insert(rng.pick::<&str>(LIFESTYLE));
         }
         for _ in 0..rng.below(3) {
-            c.needs.insert(*rng.pick(NEEDS));
+            c.needs.insert(rng.pick::<&str>(NEEDS));
         }
         for (channel, percent) in Channel::ALL.into_iter().zip(CHANNEL_PREFERENCE) {
             if rng.chance(percent) {
@@ -218,14 +230,22 @@ impl Population {
             .collect();
         let last = purchases.iter().map(|p| p.at).max();
         let stage = match count {
-            0 => *rng.pick(&[Stage::Suspect, Stage::Suspect, Stage::Prospect, Stage::Prospect, Stage::DisqualifiedProspect]),
+            0 => *rng.pick(&[
+                Stage::Suspect,
+                Stage::Suspect,
+                Stage::Prospect,
+                Stage::Prospect,
+                Stage::DisqualifiedProspect,
+            ]),
             1 => Stage::FirstTime,
             2..5 => Stage::Repeat,
             _ => *rng.pick(&[Stage::Client, Stage::Client, Stage::Client, Stage::Advocate, Stage::Partner]),
         };
         let state = match last {
             Some(last) if (as_of - last).num_days() >= 365 => LifecycleState::at_stage(Stage::Lost, last, Some(stage)),
-            Some(last) if (as_of - last).num_days() >= 180 => LifecycleState::at_stage(Stage::Inactive, last, Some(stage)),
+            Some(last) if (as_of - last).num_days() >= 180 => {
+                LifecycleState::at_stage(Stage::Inactive, last, Some(stage))
+            }
             Some(last) => LifecycleState::at_stage(stage, last, None),
             None => LifecycleState::at_stage(stage, created, None),
         };

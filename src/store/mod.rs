@@ -25,7 +25,8 @@ use crate::{
 ///   only if the stored version equals [`Change::expected_version`], and returns the new
 ///   version (one more); otherwise [`Conflict`](StoreError::Conflict) and nothing is written.
 ///   It refuses, as [`InvalidData`](StoreError::InvalidData), a change whose stage or
-///   purchases do not follow from the stored customer (see [`check_change`]).
+///   purchases do not follow from the stored customer, or whose customer was read at another
+///   version (see [`check_change`]).
 /// - `history` returns the transitions in the order committed.
 /// - `scan` pages through customers in id order: those after `after`, at most `limit`.
 /// - `erase` removes the customer and everything recorded about them.
@@ -120,10 +121,11 @@ macro_rules! forward_store {
 }
 forward_store!(&S, Box<S>, Arc<S>);
 
-/// Checks that a change's parts follow from the stored customer: same id, the transitions
-/// replay from the stored lifecycle position to the new one, the purchase list grew by
-/// exactly the new purchases, the new purchases are valid, and every other field is within
-/// its limits. Every store calls it before writing.
+/// Checks that a change's parts follow from the stored customer: same id, read at the stored
+/// version, the transitions replay from the stored lifecycle position to the new one, the
+/// purchase list is the stored one plus exactly the new purchases, the new purchases are
+/// valid, and every other field is within its limits. Every store calls it before writing,
+/// after checking that the stored version is the change's expected one.
 ///
 /// # Errors
 ///
@@ -153,6 +155,14 @@ pub fn check_change(
     if new.id() != id {
         return Err(invalid("id", format!("change is for {} but targets {id}", new.id())));
     }
+    // A customer swapped into a change after it was built may have been read at another
+    // version than the change expects; writing it would undo the writes in between.
+    if new.version() != stored.version() {
+        return Err(invalid(
+            "version",
+            format!("the customer was read at version {}, the store has {}", new.version(), stored.version()),
+        ));
+    }
     let replayed = replay(*stored.lifecycle(), transitions).map_err(|e| invalid("lifecycle", e.to_string()))?;
     if replayed != *new.lifecycle() {
         return Err(invalid("lifecycle", "the stage changed without a matching transition".into()));
@@ -160,11 +170,32 @@ pub fn check_change(
     if stored.created_at() != new.created_at() {
         return Err(invalid("created_at", "cannot change".into()));
     }
-    if stored.purchases().as_slice().len() + purchases.len() != new.purchases().as_slice().len() {
+    if !is_stored_plus_new(stored.purchases().as_slice(), purchases, new.purchases().as_slice()) {
         return Err(invalid("purchases", "the purchases changed other than by the ones recorded".into()));
     }
     for p in purchases {
         p.validate().map_err(|source| StoreError::InvalidData { id, source })?;
     }
     new.validate_fields().map_err(|source| StoreError::InvalidData { id, source })
+}
+
+/// Whether `result` is `stored`, in order, with exactly the `added` purchases inserted
+/// somewhere (counting, not just the lengths, so that a rewritten or swapped purchase is
+/// caught). Equal purchases are interchangeable, so matching greedily is exact.
+fn is_stored_plus_new(stored: &[Purchase], added: &[Purchase], result: &[Purchase]) -> bool {
+    if stored.len() + added.len() != result.len() {
+        return false;
+    }
+    let mut pending: Vec<&Purchase> = added.iter().collect();
+    let mut next = stored.iter().peekable();
+    for p in result {
+        if next.peek() == Some(&p) {
+            next.next();
+        } else if let Some(at) = pending.iter().position(|q| *q == p) {
+            pending.swap_remove(at);
+        } else {
+            return false;
+        }
+    }
+    next.peek().is_none() && pending.is_empty()
 }

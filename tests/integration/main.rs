@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, reason = "in tests a panic is a failed test with a message")]
 
 mod api;
+mod conformance;
+mod crm;
 mod customer_model;
 mod docs;
 mod lifecycle;
