@@ -9,6 +9,7 @@ use super::{
     ast::Expr,
     batch,
     check::check,
+    closure,
     error::SegmentError,
     eval::{Ctx, bind, eval},
     ir::Pred,
@@ -120,7 +121,9 @@ impl Segment {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn at(&self, as_of: DateTime<Utc>) -> Matcher {
-        Matcher { pred: bind(&self.pred, as_of), ctx: Ctx { as_of, currency: self.currency } }
+        let ctx = Ctx { as_of, currency: self.currency };
+        let pred = bind(&self.pred, as_of);
+        Matcher { row: closure::compile(&pred, ctx), ctx }
     }
 }
 
@@ -213,17 +216,25 @@ impl fmt::Display for Segment {
     }
 }
 
-/// A [`Segment`] fixed at one instant. See [`Segment::at`].
-#[derive(Debug, Clone)]
+/// A [`Segment`] fixed at one instant and compiled for fast row evaluation. See
+/// [`Segment::at`].
+#[derive(Clone)]
 pub struct Matcher {
-    pred: Pred,
+    row: closure::RowFn,
     ctx: Ctx,
+}
+
+impl fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Matcher").field("as_of", &self.ctx.as_of).finish_non_exhaustive()
+    }
 }
 
 impl Matcher {
     /// Whether `customer` is in the segment at the matcher's instant.
+    #[inline]
     pub fn matches(&self, customer: &Customer) -> bool {
-        eval(&self.pred, customer, &self.ctx)
+        (self.row)(customer)
     }
 
     /// The instant it evaluates at.

@@ -163,7 +163,7 @@ fn activity(a: Activity, start: Option<DateTime<Utc>>, as_of: DateTime<Utc>, c: 
     }
 }
 
-fn leaf_value(leaf: &Leaf, c: &Customer, ctx: &Ctx) -> bool {
+pub(crate) fn leaf_value(leaf: &Leaf, c: &Customer, ctx: &Ctx) -> bool {
     match leaf {
         Leaf::Stage(mask) => u32::from(*mask) & bit_of(&Stage::ALL, &c.stage()) != 0,
         Leaf::Gender(mask) => u32::from(*mask) & bit_of(&Gender::ALL, &c.profile.gender) != 0,

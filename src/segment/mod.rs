@@ -7,6 +7,7 @@ mod ast;
 mod batch;
 mod bitmap;
 mod check;
+mod closure;
 mod compiled;
 mod error;
 mod eval;
