@@ -180,6 +180,24 @@ impl Activity {
     }
 }
 
+/// An activity function over a trailing window, e.g. `spent(last 365 days)`.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{Window, segment::{Activity, Windowed}};
+/// let w = Windowed { function: Activity::Spent, window: Window::days(365) };
+/// assert_eq!(serde_json::to_string(&w)?, r#"{"function":"spent","window":"365 days"}"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Windowed {
+    /// Which function.
+    pub function: Activity,
+    /// Over which trailing window.
+    pub window: Window,
+}
+
 /// What a condition tests.
 ///
 /// In JSON: `{"field": "age"}`, `{"attr": "nps"}`, `{"activity": {"function": "spent",
@@ -201,15 +219,7 @@ pub enum Operand {
     /// A custom attribute, `attr.NAME`.
     Attr(Spanned<String>),
     /// A windowed activity function.
-    Activity {
-        /// Which function.
-        function: Activity,
-        /// Over which trailing window.
-        window: Window,
-        /// Where it was written.
-        #[serde(skip)]
-        span: Span,
-    },
+    Activity(Spanned<Windowed>),
 }
 
 impl Operand {
@@ -225,14 +235,14 @@ impl Operand {
 
     /// A windowed activity function.
     pub fn activity(function: Activity, window: Window) -> Operand {
-        Operand::Activity { function, window, span: Span::default() }
+        Operand::Activity(Spanned::bare(Windowed { function, window }))
     }
 
     /// Where the operand was written.
     pub fn span(&self) -> Span {
         match self {
             Operand::Field(s) | Operand::Attr(s) => s.span(),
-            Operand::Activity { span, .. } => *span,
+            Operand::Activity(w) => w.span(),
         }
     }
 }
@@ -371,8 +381,9 @@ impl Condition {
 
 /// A segment predicate.
 ///
-/// `And` and `Or` hold at least two operands; build them with [`Expr::and`] and [`Expr::or`],
-/// which keep that invariant (a single operand stands for itself).
+/// `And` and `Or` hold at least two operands; build them with [`Expr::all`] and [`Expr::any`]
+/// (or the builder methods [`Expr::and`] and [`Expr::or`]), which keep that invariant (a
+/// single operand stands for itself).
 ///
 /// # Example
 ///
@@ -407,10 +418,10 @@ impl Expr {
     ///
     /// ```
     /// use clientele::segment::Expr;
-    /// assert_eq!(Expr::and(vec![]), Expr::Const(true));
-    /// assert_eq!(Expr::and(vec![Expr::Const(false)]), Expr::Const(false));
+    /// assert_eq!(Expr::all(vec![]), Expr::Const(true));
+    /// assert_eq!(Expr::all(vec![Expr::Const(false)]), Expr::Const(false));
     /// ```
-    pub fn and(mut operands: Vec<Expr>) -> Expr {
+    pub fn all(mut operands: Vec<Expr>) -> Expr {
         match operands.len() {
             0 => Expr::Const(true),
             1 => operands.pop().unwrap_or(Expr::Const(true)),
@@ -424,9 +435,9 @@ impl Expr {
     ///
     /// ```
     /// use clientele::segment::Expr;
-    /// assert_eq!(Expr::or(vec![]), Expr::Const(false));
+    /// assert_eq!(Expr::any(vec![]), Expr::Const(false));
     /// ```
-    pub fn or(mut operands: Vec<Expr>) -> Expr {
+    pub fn any(mut operands: Vec<Expr>) -> Expr {
         match operands.len() {
             0 => Expr::Const(false),
             1 => operands.pop().unwrap_or(Expr::Const(false)),

@@ -179,7 +179,7 @@ impl Checker<'_> {
                     Err(SegmentError::at(kind, name.span()))
                 }
             },
-            Operand::Activity { function, window, .. } => Ok(Target::Activity(*function, *window)),
+            Operand::Activity(w) => Ok(Target::Activity(w.value().function, w.value().window)),
         }
     }
 

@@ -186,7 +186,8 @@ fn actual(operand: &Operand, c: &Customer, ctx: &Ctx) -> String {
             Some(AttrValue::Date(d)) => d.to_string(),
             Some(AttrValue::TextList(items)) => list(items.iter().map(String::as_str)),
         },
-        Operand::Activity { function, window, .. } => {
+        Operand::Activity(w) => {
+            let (function, window) = (&w.value().function, &w.value().window);
             let within = p.within(*window, ctx.as_of);
             match function {
                 super::ast::Activity::Purchases => within.len().to_string(),

@@ -6,6 +6,7 @@
 mod ast;
 mod batch;
 mod bitmap;
+pub mod build;
 mod check;
 mod closure;
 mod compiled;
@@ -24,7 +25,7 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use self::{
-    ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test},
+    ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test, Windowed},
     bitmap::Bitmap,
     compiled::{Matcher, Segment},
     error::{ErrorKind, SegmentError},

@@ -3,7 +3,7 @@
 
 use super::{
     Limits,
-    ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test},
+    ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test, Windowed},
     error::{ErrorKind, SegmentError},
     lexer::{Tok, lex},
 };
@@ -112,7 +112,7 @@ impl Parser<'_> {
         if items.len() > 1 {
             self.count_node()?;
         }
-        Ok(Expr::or(items))
+        Ok(Expr::any(items))
     }
 
     /// `not_expr ("and" not_expr)*`
@@ -124,7 +124,7 @@ impl Parser<'_> {
         if items.len() > 1 {
             self.count_node()?;
         }
-        Ok(Expr::and(items))
+        Ok(Expr::all(items))
     }
 
     /// `"not"* primary`, counting each `not` as a level without recursing.
@@ -208,7 +208,7 @@ impl Parser<'_> {
             self.expect_kw("last")?;
             let window = self.window()?;
             let end = self.expect(&Tok::RParen, "`)`")?;
-            return Ok(Operand::Activity { function, window, span: field.span().to(end) });
+            return Ok(Operand::Activity(Spanned::new(Windowed { function, window }, field.span().to(end))));
         }
         Ok(Operand::Field(field))
     }

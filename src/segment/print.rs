@@ -42,7 +42,7 @@ impl Display for Operand {
         match self {
             Operand::Field(name) => f.write_str(name.value()),
             Operand::Attr(name) => write!(f, "attr.{}", name.value()),
-            Operand::Activity { function, window, .. } => write!(f, "{}(last {window})", function.name()),
+            Operand::Activity(w) => write!(f, "{}(last {})", w.value().function.name(), w.value().window),
         }
     }
 }

@@ -48,7 +48,7 @@ pub(crate) fn validate(expr: &Expr, limits: &Limits) -> Result<(), SegmentError>
             Expr::Condition(c) => {
                 match &c.operand {
                     Operand::Field(n) | Operand::Attr(n) => check_name(n)?,
-                    Operand::Activity { .. } => {}
+                    Operand::Activity(_) => {}
                 }
                 for v in literals(&c.test) {
                     nodes += 1;
