@@ -1,7 +1,124 @@
 //! Segmentation: a predicate language over customers, with a text form, a JSON form and a
-//! Rust builder, checked against a schema and compiled to a fast evaluator.
+//! Rust builder, checked against a schema and compiled to fast evaluators.
 //!
-//! (Work in progress: the language front end is here; compilation and evaluation follow.)
+//! ```
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//! use clientele::{CountryCode, Customer, CustomerId, synth::Population};
+//! use clientele::segment::{Schema, Segment, Snapshot};
+//!
+//! let schema = Schema::new(clientele::Currency::EGP);
+//! let segment = Segment::compile(
+//!     r#"age between 25 and 40 and country = "EG" and interests has "sports""#,
+//!     &schema,
+//! )?;
+//!
+//! // One customer, as of an instant.
+//! let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+//! let mut c = Customer::new(CustomerId::new(1), "Mona", now);
+//! c.profile.birth_date = NaiveDate::from_ymd_opt(1994, 5, 17);
+//! c.profile.location.country = Some(CountryCode::new("EG")?);
+//! c.interests.insert("Sports");
+//! assert!(segment.matches(&c, now));
+//!
+//! // Many customers at once, column by column.
+//! let customers = Population::new(1).customers(10_000);
+//! let snapshot = Snapshot::build(&customers, &schema);
+//! let members = segment.evaluate(&snapshot, now)?;
+//! let by_rows = customers.iter().filter(|c| segment.matches(c, now)).count();
+//! assert_eq!(members.count(), by_rows);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The language
+//!
+//! A segment is a predicate: conditions combined with `and`, `or`, `not` and parentheses
+//! (`not` binds tighter than `and`, which binds tighter than `or`), plus `true`, `false` and
+//! `segment "name"` (a named segment of the [`Schema`]; cycles are refused). A condition is
+//! an operand and a test:
+//!
+//! | test | applies to | example |
+//! |---|---|---|
+//! | `= != < <= > >=` | numbers, money, dates; `=`/`!=` also to text, codes and enumerations, yes/no | `age >= 18`, `stage = client` |
+//! | `[not] in (a, b, ...)` | as `=` | `city in ("Cairo", "Alexandria")` |
+//! | `[not] between a and b` | numbers, money, dates (both ends included) | `age between 25 and 40` |
+//! | `has x`, `has any (...)`, `has all (...)` | tag sets, channel sets, text lists | `channels has any (web, tv)` |
+//! | `contains`, `starts with`, `ends with` | text | `city starts with "Al"` |
+//! | `is set`, `is not set` | everything | `attr.survey_done is set` |
+//! | `within N days\|weeks\|months` | dates, instants | `last_purchase within 30 days` |
+//! | `before DATE`, `after DATE` | dates, instants | `created_at after 2025-12-31` |
+//! | the operand alone | yes/no | `loyalty_member` |
+//!
+//! Operands are the built-in fields ([`Schema::fields`] lists them with their types),
+//! declared attributes `attr.NAME` ([`Schema::with_attribute`]), and the windowed functions
+//! `purchases(last N days|weeks|months)` and `spent(last N days|weeks|months)`.
+//!
+//! Literals: whole numbers (`-3`), exact decimals (`500.00`, never floating point), strings in
+//! double quotes with the escapes `\"` `\\` `\n` `\r` `\t` `\u{hex}`, ISO 8601 dates
+//! (`2026-01-31`), `true`/`false`, and bare names for enumerated values (`repeat`,
+//! `millennial`, `web`). Keywords and names are case-insensitive; string contents are not.
+//!
+//! The three faces are lossless: `Expr: FromStr` parses text, [`Display`](std::fmt::Display)
+//! prints canonical text (`parse(print(e)) == e`), serde gives the JSON form (each node an
+//! object with one key: `{"and": [...]}`, `{"not": ...}`, `{"condition": {"operand": ...,
+//! "test": ...}}`; literals name their type: `{"int": 3}`, `{"decimal": "500.00"}`), and
+//! [`build`] constructs the same trees in Rust.
+//!
+//! # Semantics
+//!
+//! Evaluation is two-valued and exact; the SQL translation reproduces these rules.
+//!
+//! - **Missing values.** A value is missing when the customer has none (no birth date, no
+//!   city, an attribute not set or stored with another type, money in another currency than
+//!   the schema's, no purchase up to the evaluation instant for `first_purchase` and
+//!   `last_purchase`). **Every test on a missing value is false**, negated tests included:
+//!   `age != 30`, `age not between 1 and 2`, `city not in ("x")` and `generation != gen_z`
+//!   are all false without the value. `not` is plain negation, so `not (age = 30)` is true
+//!   for a customer without a birth date. `is set` is true exactly when the value is present;
+//!   for sets, when the set is not empty.
+//! - **Always present:** `stage`, `gender` (which has the value `unknown`), `credit`,
+//!   `loyalty_member`, `referrals`, `exclusive`, `purchases`, `spent`, the windowed
+//!   functions, `created_at`, `stage_since`.
+//! - **Time.** A segment is evaluated *as of* an instant `t`. Only purchases at or before `t`
+//!   count. `age` is in completed years on `t`'s UTC date (29 February birthdays count on 1
+//!   March in common years). A trailing window covers `(start, t]`, where `start` is `N`
+//!   days of 24 hours (weeks: 7 days) before `t`, or the same time `N` calendar months
+//!   before (clamped to the end of shorter months): a purchase exactly at `start` is outside,
+//!   one at `t` inside. `x within W` means `x` is in `(start, t]` (a date counts as its
+//!   00:00 UTC). Comparing an instant with a date compares its UTC day: `last_purchase =
+//!   2026-01-05` is any time that day, `before D` is before that day began, `after D` is
+//!   after it ended.
+//! - **Text** comparisons (`=`, `in`, `contains`, `starts with`, `ends with`) ignore the case
+//!   of ASCII letters only; other characters compare exactly. Tags are stored lowercased
+//!   (Unicode) and trimmed, and a tag literal is normalized the same way. Text cannot be
+//!   ordered (`<` is refused).
+//! - **Money** literals are converted to minor units of the schema's currency and must not
+//!   have more decimals than it; comparisons are on integers.
+//! - **Channels**: `channels` is the set of reachable channels, preferred and not opted out;
+//!   `preferred_channels` and `opted_out_channels` are the raw sets.
+//!
+//! # Input safety
+//!
+//! Segment definitions may come from end users. Every entry point enforces [`Limits`] (text
+//! length, nesting depth checked *while parsing* text and JSON, node count, list length,
+//! literal length, reference depth) and returns a [`SegmentError`]; no input panics or
+//! exhausts the stack.
+//!
+//! # Error reporting
+//!
+//! [`SegmentError`] carries the kind, the span and the source text, and displays like a
+//! compiler: the message, the line and column, the source line and a caret under the
+//! problem. Unknown names come with a "did you mean" suggestion.
+//!
+//! # Evaluation
+//!
+//! - [`Segment::matches`] evaluates one customer; [`Segment::at`] fixes the instant once and
+//!   compiles the segment into closures for many customers.
+//! - [`Segment::evaluate`] and [`Segment::evaluate_parallel`] evaluate a columnar
+//!   [`Snapshot`] into a [`Bitmap`] of members, block by block, on one thread or several.
+//! - [`Segment::explain`] shows why one customer is in or out, clause by clause.
+//! - [`Store::query`](crate::Store::query) returns the members of a store.
+//!
+//! All evaluators agree on every segment and customer; the tests check it.
 
 mod ast;
 mod batch;
