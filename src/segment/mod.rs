@@ -3,6 +3,7 @@
 //!
 //! (Work in progress: the language front end is here; compilation and evaluation follow.)
 
+mod analytics;
 mod ast;
 mod batch;
 mod bitmap;
@@ -22,6 +23,10 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use self::{
+    analytics::{
+        AnalyticsConfig, AnalyticsError, BasisPoints, Margin, Overlap, PairOverlap, SegmentReport, Share, Shortfall,
+        analyze, analyze_members, overlap,
+    },
     ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test},
     bitmap::Bitmap,
     compiled::{Matcher, Segment},
