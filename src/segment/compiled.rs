@@ -183,6 +183,29 @@ impl Segment {
     }
 }
 
+impl Segment {
+    /// Why `customer` is or is not in the segment as of `as_of`: every clause as written,
+    /// with its value and the customer's actual values. `schema` must be the one the segment
+    /// was compiled against (it resolves named segments and attributes).
+    ///
+    /// # Errors
+    ///
+    /// A [`SegmentError`] if `schema` no longer accepts the segment (e.g. a named segment it
+    /// refers to was redefined into something invalid).
+    ///
+    /// # Example
+    ///
+    /// See [`Explanation`](super::Explanation).
+    pub fn explain(
+        &self,
+        customer: &Customer,
+        as_of: DateTime<Utc>,
+        schema: &Schema,
+    ) -> Result<super::Explanation, SegmentError> {
+        super::explain::explain(&self.expr, customer, as_of, schema)
+    }
+}
+
 impl fmt::Display for Segment {
     /// The canonical text of the segment.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

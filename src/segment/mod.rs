@@ -11,6 +11,7 @@ mod check;
 mod compiled;
 mod error;
 mod eval;
+mod explain;
 mod ir;
 mod json;
 mod lexer;
@@ -31,6 +32,7 @@ pub use self::{
     bitmap::Bitmap,
     compiled::{Matcher, Segment},
     error::{ErrorKind, SegmentError},
+    explain::{Clause, ClauseKind, Explanation},
     schema::{AttrType, FieldInfo, Schema},
     snapshot::Snapshot,
 };

@@ -8,11 +8,14 @@ mod memory;
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 pub use self::{change::Change, memory::MemoryStore};
 pub use crate::error::StoreError;
 use crate::{
     customer::{Customer, CustomerId, Purchase},
     lifecycle::{Transition, replay},
+    segment::Segment,
     validation::ValidationError,
 };
 
@@ -102,7 +105,46 @@ pub trait Store: Send + Sync {
     ///
     /// [`StoreError::NotFound`], [`StoreError::Backend`].
     fn erase(&self, id: CustomerId) -> Result<(), StoreError>;
+
+    /// The ids of the customers in `segment` as of `as_of`, in id order.
+    ///
+    /// The default scans every customer and evaluates the segment in Rust. Database stores
+    /// override it to evaluate in the database; the answer must be the same.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store, segment::{Schema, Segment}};
+    /// let store = MemoryStore::new();
+    /// for i in 1..=3 {
+    ///     let mut c = Customer::new(CustomerId::new(i), "x", DateTime::UNIX_EPOCH);
+    ///     c.referrals = u32::try_from(i)?;
+    ///     store.insert(c)?;
+    /// }
+    /// let s = Segment::compile("referrals >= 2", &Schema::default())?;
+    /// assert_eq!(store.query(&s, DateTime::UNIX_EPOCH)?, [CustomerId::new(2), CustomerId::new(3)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn query(&self, segment: &Segment, as_of: DateTime<Utc>) -> Result<Vec<CustomerId>, StoreError> {
+        let matcher = segment.at(as_of);
+        let mut members = Vec::new();
+        let mut after = None;
+        loop {
+            let batch = self.scan(after, QUERY_BATCH)?;
+            let Some(last) = batch.last() else { return Ok(members) };
+            after = Some(last.id());
+            members.extend(batch.iter().filter(|c| matcher.matches(c)).map(Customer::id));
+        }
+    }
 }
+
+/// How many customers the default [`Store::query`] reads at a time.
+const QUERY_BATCH: usize = 1024;
 
 macro_rules! forward_store {
     ($($ty:ty),*) => {$(
@@ -116,6 +158,9 @@ macro_rules! forward_store {
                 (**self).scan(after, limit)
             }
             fn erase(&self, id: CustomerId) -> Result<(), StoreError> { (**self).erase(id) }
+            fn query(&self, segment: &Segment, as_of: DateTime<Utc>) -> Result<Vec<CustomerId>, StoreError> {
+                (**self).query(segment, as_of)
+            }
         }
     )*};
 }
