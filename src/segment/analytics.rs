@@ -377,21 +377,78 @@ pub struct Margin {
 impl Margin {
     /// The amounts of the purchases whose cost is known.
     ///
-    /// See the [type's example](Margin).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// let margin = report.margin().ok_or("no margin")?;
+    /// assert_eq!(margin.revenue(), Money::new(30_000, egp));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn revenue(&self) -> Money {
         self.revenue
     }
 
     /// What those purchases cost.
     ///
-    /// See the [type's example](Margin).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// let margin = report.margin().ok_or("no margin")?;
+    /// assert_eq!(margin.cost(), Money::new(24_000, egp));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn cost(&self) -> Money {
         self.cost
     }
 
     /// `revenue - cost`: negative when they sold below cost.
     ///
-    /// See the [type's example](Margin).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// let margin = report.margin().ok_or("no margin")?;
+    /// assert_eq!(margin.margin(), Money::new(6_000, egp));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const fn margin(&self) -> Money {
         // Both are non-negative `i64`s, so the difference fits.
         Money::new(self.revenue.minor() - self.cost.minor(), self.revenue.currency())
@@ -400,7 +457,26 @@ impl Margin {
     /// The margin as basis points of the revenue, rounded to the nearest (halves up): 10 000
     /// at most, negative below cost.
     ///
-    /// See the [type's example](Margin).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// let margin = report.margin().ok_or("no margin")?;
+    /// assert_eq!(margin.basis_points(), 2_000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn basis_points(&self) -> i64 {
         let (m, r) = (i128::from(self.margin().minor()), i128::from(self.revenue.minor().max(1)));
         let bp = (m * 20_000 + r).div_euclid(2 * r);
@@ -409,7 +485,26 @@ impl Margin {
 
     /// The margin as a fraction of the revenue, for display.
     ///
-    /// See the [type's example](Margin).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// let margin = report.margin().ok_or("no margin")?;
+    /// assert_eq!(margin.ratio(), 0.2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::cast_precision_loss, reason = "a ratio for display; the exact amounts stay available")]
     pub fn ratio(&self) -> f64 {
         self.margin().minor() as f64 / self.revenue.minor().max(1) as f64
@@ -521,7 +616,17 @@ impl fmt::Display for Shortfall {
 /// assert_eq!(report.unreachable(), 0);
 /// assert!(report.is_viable());
 /// assert_eq!(report.preview(), [CustomerId::new(1)]);
-/// println!("{report}");
+/// assert_eq!(report.to_string(), "\
+/// segment       spent >= 200.00
+/// as of         2026-01-01 00:00:00 UTC
+/// members       1 of 2 customers (50.00%)
+/// revenue       300.00 EGP of 400.00 EGP (75.00%)
+/// margin        20.00% on 300.00 EGP with a known cost
+/// reachable     1 by some channel (100.00%), 0 by none
+///   email       1 (100.00%)
+/// viable        yes
+/// first 1       #1
+/// ");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -683,7 +788,25 @@ impl SegmentReport {
 
     /// The text of the segment analysed, or `None` when made by [`analyze_members`].
     ///
-    /// See [`analyze`] for an example.
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.definition(), Some("spent >= 200.00"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn definition(&self) -> Option<&str> {
         self.definition.as_deref()
     }
@@ -723,7 +846,25 @@ impl SegmentReport {
 
     /// The segment's members.
     ///
-    /// See [`population`](Self::population) for an example.
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.members(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn members(&self) -> usize {
         self.members
     }
@@ -746,7 +887,25 @@ impl SegmentReport {
 
     /// What the members paid up to [`as_of`](Self::as_of), in the snapshot's currency.
     ///
-    /// See the [type's example](SegmentReport).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.revenue(), Money::new(30_000, egp));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn revenue(&self) -> Money {
         self.revenue
     }
@@ -776,7 +935,25 @@ impl SegmentReport {
 
     /// The members' revenue as a share of all customers' revenue.
     ///
-    /// See the [type's example](SegmentReport).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!((report.revenue_share().part(), report.revenue_share().whole()), (30_000, 40_000));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn revenue_share(&self) -> Share {
         // Both are sums of non-negative amounts, the members' a part of everyone's.
         let part = u64::try_from(self.revenue.minor()).unwrap_or(0);
@@ -787,7 +964,25 @@ impl SegmentReport {
     /// The average margin over the members' purchases up to [`as_of`](Self::as_of) whose
     /// cost is known; `None` when none is (or their amounts add up to zero).
     ///
-    /// See [`Margin`] for an example.
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.margin().map(|m| m.to_string()), Some("20.00%".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn margin(&self) -> Option<Margin> {
         self.margin
     }
@@ -818,7 +1013,25 @@ impl SegmentReport {
 
     /// Members reachable by `channel`.
     ///
-    /// See the [type's example](SegmentReport).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!((report.reachable_by(Channel::Email), report.reachable_by(Channel::Sms)), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reachable_by(&self, channel: Channel) -> usize {
         self.reach.iter().find(|(c, _)| *c == channel).map_or(0, |(_, n)| *n)
     }
@@ -848,21 +1061,75 @@ impl SegmentReport {
 
     /// Members reachable by no channel at all.
     ///
-    /// See [`reachable_by_any`](Self::reachable_by_any) for an example.
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.unreachable(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn unreachable(&self) -> usize {
         self.members - self.reachable
     }
 
     /// The share of members reachable by at least one channel.
     ///
-    /// See [`reachable_by_any`](Self::reachable_by_any) for an example.
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.reach_share().to_string(), "100.00%");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reach_share(&self) -> Share {
         Share::of(self.reachable, self.members)
     }
 
     /// Whether the segment clears every threshold of the config it was analysed with.
     ///
-    /// See the [type's example](SegmentReport).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert!(report.is_viable());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_viable(&self) -> bool {
         self.shortfalls.is_empty()
     }
@@ -870,35 +1137,59 @@ impl SegmentReport {
     /// The thresholds it misses, in the order of [`AnalyticsConfig`]'s fields; empty when
     /// viable.
     ///
-    /// See [`Shortfall`] for an example.
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert!(report.shortfalls().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn shortfalls(&self) -> &[Shortfall] {
         &self.shortfalls
     }
 
     /// The ids of the first members in row order, at most [`AnalyticsConfig::preview`].
     ///
-    /// See the [type's example](SegmentReport).
+    /// # Example
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use clientele::{Channel, Currency, CustomerId, Customer, Money, Purchase, segment::{self, AnalyticsConfig, Schema, Segment, Snapshot}};
+    /// # let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// # let egp = Currency::EGP;
+    /// # let mut ada = Customer::new(CustomerId::new(1), "Ada", t)
+    /// #     .with_purchases(vec![Purchase::new(t, Money::new(30_000, egp)).with_cost(Money::new(24_000, egp))])?;
+    /// # ada.channels.preferred.insert(Channel::Email);
+    /// # let bo = Customer::new(CustomerId::new(2), "Bo", t).with_purchases(vec![Purchase::new(t, Money::new(10_000, egp))])?;
+    /// # let schema = Schema::new(egp);
+    /// # let snap = Snapshot::build([&ada, &bo], &schema);
+    /// # let config = AnalyticsConfig { min_members: 1, ..AnalyticsConfig::default() };
+    /// // Ada paid 300.00 EGP (cost 240.00) and is reachable by email; Bo paid 100.00 EGP.
+    /// let report = segment::analyze(&Segment::compile("spent >= 200.00", &schema)?, &snap, t, &config)?;
+    /// assert_eq!(report.preview(), [CustomerId::new(1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn preview(&self) -> &[CustomerId] {
         &self.preview
     }
 }
 
 impl fmt::Display for SegmentReport {
-    /// A summary of several lines, e.g.:
-    ///
-    /// ```text
-    /// segment       spent >= 200.00
-    /// as of         2026-01-01 00:00:00 UTC
-    /// members       1 of 2 customers (50.00%)
-    /// revenue       300.00 EGP of 400.00 EGP (75.00%)
-    /// margin        20.00% on 300.00 EGP with a known cost
-    /// reachable     1 by some channel (100.00%), 0 by none
-    ///   email       1 (100.00%)
-    /// viable        yes
-    /// first 1       #1
-    /// ```
-    ///
-    /// Channels that reach no member are left out.
+    /// A summary of several lines (see the [type's example](SegmentReport)): the segment's
+    /// text when known, then one figure per line. Channels that reach no member are left
+    /// out.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(d) = &self.definition {
             writeln!(f, "{:<13} {d}", "segment")?;
@@ -962,63 +1253,171 @@ pub struct PairOverlap {
 impl PairOverlap {
     /// The first segment's name.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.first(), "a");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn first(&self) -> &str {
         &self.first
     }
 
     /// The second segment's name.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.second(), "b");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn second(&self) -> &str {
         &self.second
     }
 
     /// The first segment's members.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.first_members(), 4);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn first_members(&self) -> usize {
         self.first_members
     }
 
     /// The second segment's members.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.second_members(), 8);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn second_members(&self) -> usize {
         self.second_members
     }
 
     /// Members of both.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.both(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn both(&self) -> usize {
         self.both
     }
 
     /// Members of either (the union).
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.either(), 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn either(&self) -> usize {
         self.first_members + self.second_members - self.both
     }
 
     /// The share of the first segment's members also in the second.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.share_of_first().to_string(), "50.00%");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn share_of_first(&self) -> Share {
         Share::of(self.both, self.first_members)
     }
 
     /// The share of the second segment's members also in the first.
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.share_of_second().to_string(), "25.00%");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn share_of_second(&self) -> Share {
         Share::of(self.both, self.second_members)
     }
 
     /// The Jaccard index: members of both over members of either (0% when both are empty).
     ///
-    /// See the [type's example](PairOverlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(10), Bitmap::new(10));
+    /// # for i in 0..4 { a.insert(i); }
+    /// # for i in 2..10 { b.insert(i); }
+    /// // `a` has rows 0 to 3, `b` rows 2 to 9.
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let pair = &table.pairs()[0];
+    /// assert_eq!(pair.jaccard().to_string(), "20.00%");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn jaccard(&self) -> Share {
         Share::of(self.both, self.either())
     }
@@ -1119,28 +1518,65 @@ pub fn overlap(segments: &[(&str, &Bitmap)]) -> Result<Overlap, AnalyticsError> 
 impl Overlap {
     /// The segment names, in the order given.
     ///
-    /// See the [type's example](Overlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(4), Bitmap::new(4));
+    /// # a.insert(0); a.insert(1); b.insert(1);
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// assert_eq!(table.names().collect::<Vec<_>>(), ["a", "b"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().map(|(n, _)| n.as_str())
     }
 
     /// The members of segment `name`, if it was given.
     ///
-    /// See the [type's example](Overlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(4), Bitmap::new(4));
+    /// # a.insert(0); a.insert(1); b.insert(1);
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// assert_eq!((table.members("a"), table.members("c")), (Some(2), None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn members(&self, name: &str) -> Option<usize> {
         self.segments.iter().find(|(n, _)| n == name).map(|(_, c)| *c)
     }
 
     /// Every pair once, the earlier segment first, in the order given.
     ///
-    /// See the [type's example](Overlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(4), Bitmap::new(4));
+    /// # a.insert(0); a.insert(1); b.insert(1);
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// assert_eq!(table.pairs().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pairs(&self) -> &[PairOverlap] {
         &self.pairs
     }
 
     /// The overlap of `first` with `second`, seen from `first` (either order works).
     ///
-    /// See the [type's example](Overlap).
+    /// # Example
+    ///
+    /// ```
+    /// # use clientele::segment::{self, Bitmap};
+    /// # let (mut a, mut b) = (Bitmap::new(4), Bitmap::new(4));
+    /// # a.insert(0); a.insert(1); b.insert(1);
+    /// let table = segment::overlap(&[("a", &a), ("b", &b)])?;
+    /// let seen_from_b = table.pair("b", "a").ok_or("no pair")?;
+    /// assert_eq!((seen_from_b.first(), seen_from_b.first_members()), ("b", 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pair(&self, first: &str, second: &str) -> Option<PairOverlap> {
         self.pairs.iter().find_map(|p| {
             if p.first == first && p.second == second {

@@ -177,7 +177,7 @@ fn other_currencies_are_not_revenue() {
             Purchase::new(t0(), Money::new(9_999, Currency::USD)).with_cost(Money::new(1, Currency::USD)),
         ])
         .unwrap();
-    let r = report("true", &[usd_only.clone()], t0(), &AnalyticsConfig::default());
+    let r = report("true", std::slice::from_ref(&usd_only), t0(), &AnalyticsConfig::default());
     assert_eq!(r.revenue(), egp(0));
     assert_eq!(r.margin(), None);
     // Over a snapshot in dollars the same purchase is revenue, with its margin.
@@ -491,4 +491,13 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn analytics_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<SegmentReport>();
+    send_sync::<segment::Overlap>();
+    send_sync::<AnalyticsError>();
+    send_sync::<AnalyticsConfig>();
 }
