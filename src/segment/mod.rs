@@ -120,6 +120,7 @@
 //!
 //! All evaluators agree on every segment and customer; the tests check it.
 
+mod analytics;
 mod ast;
 mod batch;
 mod bitmap;
@@ -142,6 +143,10 @@ mod validate;
 use serde::{Deserialize, Serialize};
 
 pub use self::{
+    analytics::{
+        AnalyticsConfig, AnalyticsError, BasisPoints, Margin, Overlap, PairOverlap, SegmentReport, Share, Shortfall,
+        analyze, analyze_members, overlap,
+    },
     ast::{Activity, CmpOp, Condition, Expr, Literal, Operand, Span, Spanned, Test, Windowed},
     bitmap::Bitmap,
     compiled::{Matcher, Segment},

@@ -132,6 +132,13 @@ pub struct Snapshot {
     /// for row `r`, `spent_prefix[k + r]` is what the row spent before its purchase at global
     /// index `k` (other currencies add 0), and `spent_prefix[end + r]` its total.
     pub(crate) spent_prefix: Vec<i64>,
+    /// Running totals laid out as `spent_prefix`, over the purchases in the snapshot's
+    /// currency whose cost is known (in that currency too): the amounts of those purchases.
+    /// Used for margins, which are only defined where the cost is.
+    pub(crate) costed_prefix: Vec<i64>,
+    /// Running totals laid out as `spent_prefix`: the costs of the purchases counted in
+    /// `costed_prefix`.
+    pub(crate) cost_prefix: Vec<i64>,
     pub(crate) attributes: BTreeMap<String, AttrColumn>,
 }
 
@@ -179,6 +186,8 @@ impl Snapshot {
             offsets: vec![0],
             purchase_at: Vec::new(),
             spent_prefix: Vec::new(),
+            costed_prefix: Vec::new(),
+            cost_prefix: Vec::new(),
             attributes: schema
                 .attributes()
                 .map(|(name, ty)| {
@@ -222,15 +231,23 @@ impl Snapshot {
         self.created_at.push(micros(c.created_at()));
         self.stage_since.push(micros(c.lifecycle().since()));
         self.income.push(c.profile.annual_income.filter(|m| m.currency() == self.currency).map(|m| m.minor()));
-        let mut running = 0i64;
+        let (mut running, mut costed, mut cost) = (0i64, 0i64, 0i64);
         for p in c.purchases().as_slice() {
             self.purchase_at.push(micros(p.at));
             self.spent_prefix.push(running);
+            self.costed_prefix.push(costed);
+            self.cost_prefix.push(cost);
             if p.amount.currency() == self.currency {
                 running = running.saturating_add(p.amount.minor());
+                if let Some(c) = p.cost.filter(|c| c.currency() == self.currency) {
+                    costed = costed.saturating_add(p.amount.minor());
+                    cost = cost.saturating_add(c.minor());
+                }
             }
         }
         self.spent_prefix.push(running);
+        self.costed_prefix.push(costed);
+        self.cost_prefix.push(cost);
         self.offsets.push(u32::try_from(self.purchase_at.len()).unwrap_or(u32::MAX));
         for (name, col) in &mut self.attributes {
             let v = c.attributes.get(name);
@@ -300,5 +317,32 @@ impl Snapshot {
         let start = self.offsets.get(row).map_or(0, |&o| o as usize);
         let end = self.offsets.get(row + 1).map_or(start, |&o| o as usize);
         (start, end)
+    }
+
+    /// What `row` bought up to `as_of` (inclusive), from the running totals: in the
+    /// snapshot's currency, `(spent, amounts of purchases with a known cost, their costs)`.
+    pub(crate) fn totals_upto(&self, row: usize, as_of: DateTime<Utc>) -> (i64, i64, i64) {
+        let (start, end) = self.purchases_of(row);
+        let times = self.purchase_at.get(start..end).unwrap_or(&[]);
+        let as_of = micros(as_of);
+        // Most rows have all their purchases before the instant asked about.
+        let upto = start
+            + if times.last().is_none_or(|&t| t <= as_of) {
+                times.len()
+            } else {
+                times.partition_point(|&t| t <= as_of)
+            };
+        let between = |prefix: &[i64]| {
+            let at = |k: usize| prefix.get(k + row).copied().unwrap_or(0);
+            at(upto).saturating_sub(at(start))
+        };
+        (between(&self.spent_prefix), between(&self.costed_prefix), between(&self.cost_prefix))
+    }
+
+    /// The channels `row` can be reached by (preferred and not opted out), as
+    /// [`ChannelSet::bits`](crate::ChannelSet::bits).
+    pub(crate) fn reachable_bits(&self, row: usize) -> u16 {
+        let preferred = self.preferred.get(row).copied().unwrap_or(0);
+        preferred & !self.opted_out.get(row).copied().unwrap_or(0)
     }
 }

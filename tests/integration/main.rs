@@ -8,3 +8,4 @@ mod crm;
 mod customer_model;
 mod docs;
 mod lifecycle;
+mod segment_analytics;
