@@ -65,7 +65,7 @@ pub fn sym(name: &str) -> Literal {
 /// # Errors
 ///
 /// A [`NumberError`](crate::NumberError) if the text is not a decimal number.
-pub fn dec(text: &str) -> Result<Literal, crate::NumberError> {
+pub fn dec(text: &str) -> Result<Literal, crate::money::NumberError> {
     text.parse::<Decimal>().map(Literal::Decimal)
 }
 

@@ -160,7 +160,10 @@ mod tests {
         // before the first-time stage began. The purchase is pushed, then undone in place.
         let mut refused = Change::new(store.get(id).unwrap());
         let err = refused.record_purchase(&machine, buy(2), t0 + Duration::days(3)).unwrap_err();
-        assert!(matches!(err, crate::Error::Transition(crate::lifecycle::TransitionError::OutOfOrder { .. })), "{err}");
+        assert!(
+            matches!(err, crate::error::Error::Transition(crate::lifecycle::TransitionError::OutOfOrder { .. })),
+            "{err}"
+        );
         assert_eq!(refused.customer(), &stored);
 
         // Lost a race: the conflicting write changes nothing.
