@@ -281,9 +281,7 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
             Presence::AnyPurchase => purchases(snap, None, as_of, PurchaseTest::Count(1, i64::MAX)),
             Presence::Income => Kernel::OptI64(&snap.income, i64::MIN, i64::MAX),
             Presence::Attr(n) => match attr(snap, n) {
-                Some(AttrColumn::Bool(c)) => {
-                    Kernel::Not(Box::new(Kernel::OptBool(c, true))).and_present(Kernel::OptBool(c, false))
-                }
+                Some(AttrColumn::Bool(c)) => Kernel::Or(vec![Kernel::OptBool(c, true), Kernel::OptBool(c, false)]),
                 Some(AttrColumn::Int(c) | AttrColumn::Money(c)) => Kernel::OptI64(c, i64::MIN, i64::MAX),
                 Some(AttrColumn::Decimal(c)) => Kernel::OptDecimal(c, Range { lo: None, hi: None }),
                 Some(AttrColumn::Text(c)) => Kernel::DictPresent(&c.codes),
@@ -292,17 +290,6 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
                 None => none,
             },
         },
-    }
-}
-
-impl<'s> Kernel<'s> {
-    /// For a yes/no attribute: present means `true` or `false`. `self` is `not (== true)`,
-    /// `other` is `== false`; present is `== true or == false`.
-    fn and_present(self, other: Kernel<'s>) -> Kernel<'s> {
-        match self {
-            Kernel::Not(inner) => Kernel::Or(vec![*inner, other]),
-            k => k,
-        }
     }
 }
 
