@@ -16,6 +16,17 @@ use chrono::{DateTime, Duration, Utc};
 /// ```
 pub trait Clock: Send + Sync {
     /// The current instant.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{DateTime, Duration};
+    /// use clientele::{Clock, ManualClock};
+    /// let clock = ManualClock::new(DateTime::UNIX_EPOCH);
+    /// assert_eq!(clock.now(), clock.now()); // a manual clock stands still
+    /// clock.advance(Duration::seconds(1));
+    /// assert_eq!(clock.now(), DateTime::UNIX_EPOCH + Duration::seconds(1));
+    /// ```
     fn now(&self) -> DateTime<Utc>;
 }
 

@@ -36,6 +36,25 @@ use crate::{
 /// ```
 pub trait Observer: Send + Sync {
     /// Called once per committed transition.
+    ///
+    /// # Example
+    ///
+    /// Any `Fn(CustomerId, &Transition)` closure is an observer:
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use chrono::DateTime;
+    /// use clientele::{CustomerId, Event, Observer, Stage, Transition, lifecycle::TransitionKind};
+    ///
+    /// let last = AtomicU64::new(0);
+    /// let observer = |id: CustomerId, _: &Transition| last.store(id.get(), Ordering::SeqCst);
+    /// let t = Transition { from: Stage::Suspect, to: Stage::Prospect, event: Event::Qualify,
+    ///     kind: TransitionKind::Progress, at: DateTime::UNIX_EPOCH, note: None };
+    /// observer.on_transition(CustomerId::new(7), &t);
+    /// assert_eq!(last.load(Ordering::SeqCst), 7);
+    /// ```
+    ///
+    /// [`Crm::observe`] registers one with a CRM.
     fn on_transition(&self, customer: CustomerId, transition: &Transition);
 }
 
@@ -478,7 +497,30 @@ impl<S: Store, C: Clock> Crm<S, C> {
     ///
     /// # Example
     ///
-    /// See [`Crm`].
+    /// ```
+    /// use chrono::{DateTime, Duration};
+    /// use clientele::{Crm, Currency, Customer, CustomerId, LifecycleState, MemoryStore, Money, Purchase, Stage};
+    ///
+    /// let t0 = DateTime::UNIX_EPOCH;
+    /// let crm = Crm::new(MemoryStore::new());
+    /// let id = CustomerId::new(1);
+    /// let ada = Customer::new(id, "Ada", t0)
+    ///     .with_purchases(vec![Purchase::new(t0, Money::new(9_900, Currency::USD))])?
+    ///     .with_lifecycle(LifecycleState::at_stage(Stage::FirstTime, t0, None)?);
+    /// crm.insert(ada)?;
+    ///
+    /// // 200 days without a purchase: inactive (the default policy's threshold is 180).
+    /// let report = crm.run_policy(t0 + Duration::days(200))?;
+    /// assert_eq!((report.examined, report.transitions.len()), (1, 1));
+    /// assert_eq!(crm.get(id)?.stage(), Stage::Inactive);
+    ///
+    /// // 400 days: lost (365).
+    /// crm.run_policy(t0 + Duration::days(400))?;
+    /// assert_eq!(crm.get(id)?.stage(), Stage::Lost);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`Crm`] shows a whole customer journey.
     pub fn run_policy(&self, at: DateTime<Utc>) -> Result<PolicyReport, Error> {
         let mut report = PolicyReport::default();
         self.for_each_batch(|batch| {

@@ -71,8 +71,26 @@ pub struct Decimal {
 
 impl Decimal {
     /// The largest number of decimals a [`Decimal`] carries.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Decimal;
+    /// assert!(Decimal::new(1, i32::from(Decimal::MAX_SCALE)).is_ok());
+    /// assert!(Decimal::new(1, 19).is_err());
+    /// assert!("0.0000000000000000001".parse::<Decimal>().is_err()); // 19 decimals
+    /// ```
     pub const MAX_SCALE: u8 = 18;
     /// Zero.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Decimal;
+    /// assert_eq!(Decimal::ZERO, "0.00".parse::<Decimal>()?);
+    /// assert_eq!(Decimal::ZERO.to_string(), "0");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const ZERO: Decimal = Decimal { mantissa: 0, scale: 0 };
 
     /// `mantissa × 10^-scale`. A negative `scale` multiplies the mantissa by a power of ten.
@@ -329,12 +347,43 @@ const EXPONENTS: &[(&[u8; 3], u8)] = &[
 
 impl Currency {
     /// US dollar.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Currency;
+    /// assert_eq!(Currency::USD, Currency::new("usd")?);
+    /// assert_eq!(Currency::USD.exponent(), 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const USD: Currency = Currency(*b"USD");
     /// Euro.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Currency, Money};
+    /// assert_eq!(Money::new(1999, Currency::EUR).to_string(), "19.99 EUR");
+    /// ```
     pub const EUR: Currency = Currency(*b"EUR");
     /// Pound sterling.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Currency, Money};
+    /// assert_eq!(Money::parse("9.99", Currency::GBP)?.minor(), 999);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const GBP: Currency = Currency(*b"GBP");
     /// Egyptian pound.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Currency;
+    /// assert_eq!(Currency::EGP.code(), "EGP");
+    /// ```
     pub const EGP: Currency = Currency(*b"EGP");
 
     /// Parses a three-letter code, case-insensitively.

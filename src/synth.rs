@@ -3,7 +3,8 @@
 //! Customer `i` of a [`Population`] depends only on the seed and `i`, so any slice of a
 //! population can be generated independently, in any order, with the same result on every
 //! machine. The distributions are plausible for a retailer in the Middle East and Europe:
-//! ages 18 to 85, a third of customers in Egypt, a few purchases each over two years.
+//! ages 17 to 86 on the observation date (birth years 1940 to 2008), a third of customers in
+//! Egypt, and most customers with a few purchases, made over up to two and a half years.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 
@@ -54,6 +55,14 @@ const COUNTRIES: &[(&str, u64, &[&str])] = &[
 ];
 
 /// Interests a customer may have.
+///
+/// # Example
+///
+/// ```
+/// use clientele::synth::{INTERESTS, Population};
+/// let customers = Population::new(3).customers(500);
+/// assert!(customers.iter().all(|c| c.interests.iter().all(|tag| INTERESTS.contains(&tag))));
+/// ```
 pub const INTERESTS: &[&str] = &[
     "sports",
     "music",
@@ -110,32 +119,100 @@ pub struct Population {
 
 impl Population {
     /// A population from `seed`, observed at 2026-01-01 00:00 UTC, with amounts in EGP.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use clientele::{Currency, synth::Population};
+    /// let population = Population::new(42);
+    /// assert_eq!(Some(population.as_of()), Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single());
+    /// assert_eq!(population.currency(), Currency::EGP);
+    /// assert_ne!(population.customer(0), Population::new(43).customer(0)); // the seed matters
+    /// ```
     pub fn new(seed: u64) -> Population {
         let as_of = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().unwrap_or(DateTime::UNIX_EPOCH);
         Population { seed, as_of, currency: Currency::EGP }
     }
 
     /// The instant the population is observed at: no purchase is after it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::synth::Population;
+    /// let population = Population::new(1);
+    /// let as_of = population.as_of();
+    /// for c in population.customers(1_000) {
+    ///     assert!(c.created_at() <= as_of);
+    ///     assert!(c.purchases().as_slice().iter().all(|p| p.at <= as_of));
+    /// }
+    /// ```
     pub fn as_of(&self) -> DateTime<Utc> {
         self.as_of
     }
 
     /// The currency of every amount.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::synth::Population;
+    /// let population = Population::new(1);
+    /// let currency = population.currency();
+    /// let customers = population.customers(1_000);
+    /// assert!(customers.iter().flat_map(|c| c.purchases().as_slice()).all(|p| p.amount.currency() == currency));
+    /// ```
     pub fn currency(&self) -> Currency {
         self.currency
     }
 
     /// The ten cities used by the benchmark predicate P3.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Schema, Segment, build::field};
+    /// use clientele::synth::Population;
+    /// let cities = Population::ten_cities();
+    /// assert!(cities.contains(&"Cairo"));
+    /// let in_cities = Segment::from_expr(field("city").is_in(cities), &Schema::new(clientele::Currency::EGP))?;
+    /// let population = Population::new(1);
+    /// assert!(population.customers(100).iter().any(|c| in_cities.matches(c, population.as_of())));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn ten_cities() -> [&'static str; 10] {
         ["Cairo", "Alexandria", "Giza", "Riyadh", "Jeddah", "Dubai", "London", "Paris", "Berlin", "Casablanca"]
     }
 
     /// Customers `0..n`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{CustomerId, synth::Population};
+    /// let population = Population::new(7);
+    /// let customers = population.customers(3);
+    /// let ids: Vec<CustomerId> = customers.iter().map(|c| c.id()).collect();
+    /// assert_eq!(ids, [CustomerId::new(1), CustomerId::new(2), CustomerId::new(3)]);
+    /// assert_eq!(customers[2], population.customer(2));
+    /// ```
     pub fn customers(&self, n: usize) -> Vec<Customer> {
         (0..n as u64).map(|i| self.customer(i)).collect()
     }
 
     /// Customer number `index` (its id is `index + 1`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{CustomerId, synth::Population};
+    /// let population = Population::new(7);
+    /// let c = population.customer(999_999); // no need to generate the ones before
+    /// assert_eq!(c.id(), CustomerId::new(1_000_000));
+    /// assert_eq!(c, Population::new(7).customer(999_999));
+    /// assert!(c.validate().is_ok());
+    /// ```
     pub fn customer(&self, index: u64) -> Customer {
         let mut rng = Rng(self.seed ^ index.wrapping_mul(0xD6E8_FEB8_6659_FD93));
         rng.next();

@@ -7,18 +7,101 @@
 /// Documented limits on one customer's data.
 pub mod limits {
     /// Longest display name, in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, limits::MAX_NAME_BYTES};
+    /// let mut c = Customer::new(CustomerId::new(1), "x".repeat(MAX_NAME_BYTES), DateTime::UNIX_EPOCH);
+    /// assert!(c.validate().is_ok());
+    /// c.profile.display_name.push('x');
+    /// assert_eq!(c.validate().unwrap_err().field(), "profile.display_name");
+    /// ```
     pub const MAX_NAME_BYTES: usize = 256;
     /// Longest free text (region, city, card id, category, text attribute, note), in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, limits::MAX_TEXT_BYTES};
+    /// let mut c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+    /// c.profile.location.city = Some("x".repeat(MAX_TEXT_BYTES));
+    /// assert!(c.validate().is_ok());
+    /// c.profile.location.city = Some("x".repeat(MAX_TEXT_BYTES + 1));
+    /// assert_eq!(c.validate().unwrap_err().field(), "profile.location.city");
+    /// ```
     pub const MAX_TEXT_BYTES: usize = 1024;
     /// Most tags in one tag set (interests, lifestyle, needs), and most items in a text list.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, limits::MAX_TAGS};
+    /// let mut c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+    /// for i in 0..MAX_TAGS {
+    ///     c.interests.insert(&format!("tag{i}"));
+    /// }
+    /// assert!(c.validate().is_ok());
+    /// c.interests.insert("one_too_many");
+    /// assert_eq!(c.validate().unwrap_err().field(), "interests");
+    /// ```
     pub const MAX_TAGS: usize = 64;
     /// Longest tag or list item, in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, limits::MAX_TAG_BYTES};
+    /// let mut c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+    /// c.lifestyle.insert(&"x".repeat(MAX_TAG_BYTES));
+    /// assert!(c.validate().is_ok());
+    /// c.lifestyle.insert(&"y".repeat(MAX_TAG_BYTES + 1));
+    /// assert_eq!(c.validate().unwrap_err().field(), "lifestyle");
+    /// ```
     pub const MAX_TAG_BYTES: usize = 64;
     /// Most custom attributes on one customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{AttrValue, Attributes, limits::MAX_ATTRIBUTES};
+    /// let mut attrs = Attributes::new();
+    /// for i in 0..MAX_ATTRIBUTES {
+    ///     attrs.set(&format!("a{i}"), AttrValue::Int(0))?;
+    /// }
+    /// assert!(attrs.set("one_too_many", AttrValue::Int(0)).is_err());
+    /// assert_eq!(attrs.len(), MAX_ATTRIBUTES);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const MAX_ATTRIBUTES: usize = 128;
     /// Longest attribute name, in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{AttrValue, Attributes, limits::MAX_ATTRIBUTE_NAME_BYTES};
+    /// let mut attrs = Attributes::new();
+    /// assert!(attrs.set(&"a".repeat(MAX_ATTRIBUTE_NAME_BYTES), AttrValue::Bool(true)).is_ok());
+    /// assert!(attrs.set(&"a".repeat(MAX_ATTRIBUTE_NAME_BYTES + 1), AttrValue::Bool(true)).is_err());
+    /// ```
     pub const MAX_ATTRIBUTE_NAME_BYTES: usize = 64;
     /// Most purchases kept on one customer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase, limits::MAX_PURCHASES};
+    /// let c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+    /// let p = Purchase::new(DateTime::UNIX_EPOCH, Money::new(100, Currency::USD));
+    /// assert!(c.clone().with_purchases(vec![p.clone(); MAX_PURCHASES]).is_ok());
+    /// let err = c.with_purchases(vec![p; MAX_PURCHASES + 1]).unwrap_err();
+    /// assert_eq!(err.field(), "purchases");
+    /// ```
     pub const MAX_PURCHASES: usize = 100_000;
 }
 

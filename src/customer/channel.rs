@@ -39,6 +39,14 @@ pub enum Channel {
 
 impl Channel {
     /// Every channel, in declaration order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Channel, ChannelSet};
+    /// assert!(Channel::ALL.iter().all(|c| c.name().parse::<Channel>() == Ok(*c)));
+    /// assert_eq!(Channel::ALL.into_iter().collect::<ChannelSet>().len(), 9);
+    /// ```
     pub const ALL: [Channel; 9] = [
         Channel::Email,
         Channel::Sms,
@@ -128,6 +136,14 @@ pub struct ChannelSet(u16);
 
 impl ChannelSet {
     /// The empty set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::ChannelSet;
+    /// assert!(ChannelSet::EMPTY.is_empty());
+    /// assert_eq!(ChannelSet::EMPTY, ChannelSet::default());
+    /// ```
     pub const EMPTY: ChannelSet = ChannelSet(0);
 
     /// Adds a channel; returns whether it was new.

@@ -35,6 +35,14 @@ pub enum Gender {
 
 impl Gender {
     /// Every gender, in declaration order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Gender;
+    /// let names: Vec<&str> = Gender::ALL.iter().map(|g| g.name()).collect();
+    /// assert_eq!(names, ["female", "male", "other", "unknown"]);
+    /// ```
     pub const ALL: [Gender; 4] = [Gender::Female, Gender::Male, Gender::Other, Gender::Unknown];
 
     /// The snake_case name.
@@ -92,6 +100,15 @@ pub enum Generation {
 
 impl Generation {
     /// Every generation, oldest first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Generation;
+    /// // The generations follow one another without gaps.
+    /// assert!(Generation::ALL.windows(2).all(|w| w[0].birth_years().1 + 1 == w[1].birth_years().0));
+    /// assert_eq!(Generation::ALL[0].birth_years().0, 1928);
+    /// ```
     pub const ALL: [Generation; 5] =
         [Generation::Silent, Generation::BabyBoomer, Generation::GenX, Generation::Millennial, Generation::GenZ];
 
@@ -389,6 +406,14 @@ pub enum CreditStanding {
 
 impl CreditStanding {
     /// Every standing, in declaration order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::CreditStanding;
+    /// assert_eq!(CreditStanding::ALL[0], CreditStanding::default());
+    /// assert_eq!(CreditStanding::ALL.map(CreditStanding::name), ["unknown", "good", "fair", "poor"]);
+    /// ```
     pub const ALL: [CreditStanding; 4] =
         [CreditStanding::Unknown, CreditStanding::Good, CreditStanding::Fair, CreditStanding::Poor];
 

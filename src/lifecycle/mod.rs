@@ -100,6 +100,14 @@ pub enum Stage {
 
 impl Stage {
     /// Every stage, in declaration order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::Stage;
+    /// assert!(Stage::ALL.iter().all(|s| s.name().parse::<Stage>() == Ok(*s)));
+    /// assert_eq!(Stage::ALL.iter().filter(|s| s.is_dormant()).count(), 2); // inactive, lost
+    /// ```
     pub const ALL: [Stage; 10] = [
         Stage::Suspect,
         Stage::Prospect,
@@ -114,6 +122,15 @@ impl Stage {
     ];
 
     /// The ladder the company moves customers up, one step at a time.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Stage, lifecycle::{RULES, Target}};
+    /// assert_eq!((Stage::LADDER[0], Stage::LADDER[6]), (Stage::Suspect, Stage::Partner));
+    /// // Some rule moves a customer from each rung to the next.
+    /// assert!(Stage::LADDER.windows(2).all(|w| RULES.iter().any(|r| r.from == w[0] && r.to == Target::Stage(w[1]))));
+    /// ```
     pub const LADDER: [Stage; 7] = [
         Stage::Suspect,
         Stage::Prospect,
@@ -256,6 +273,14 @@ pub enum Event {
 
 impl Event {
     /// Every event, in declaration order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Event, lifecycle::RULES};
+    /// assert!(Event::ALL.iter().all(|e| e.name().parse::<Event>() == Ok(*e)));
+    /// assert!(Event::ALL.iter().all(|e| RULES.iter().any(|r| r.event == *e))); // every event is used
+    /// ```
     pub const ALL: [Event; 12] = [
         Event::Qualify,
         Event::Disqualify,

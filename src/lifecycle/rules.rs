@@ -184,6 +184,16 @@ const fn to(stage: Stage) -> Target {
 ///   ([`Lifecycle::apply_purchase`](super::Lifecycle::apply_purchase)), so a won-back customer
 ///   who meets the client threshold becomes a client in the same step.
 /// - Lapsing and losing need the policy's idle days; qualifying needs credit that is not poor.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{Event, Stage, lifecycle::{RULES, Target}};
+/// // A purchase is legal in every stage: a sale is always recorded.
+/// assert!(Stage::ALL.iter().all(|s| RULES.iter().any(|r| r.from == *s && r.event == Event::Purchase)));
+/// // A lost customer can only come back as a repeat customer.
+/// assert!(RULES.iter().filter(|r| r.from == Stage::Lost).all(|r| r.to == Target::Stage(Stage::Repeat)));
+/// ```
 pub const RULES: &[Rule] = &[
     row(S::Suspect, E::Qualify, G::CreditNotPoor, to(S::Prospect), K::Progress),
     row(S::Suspect, E::Disqualify, G::Always, to(S::DisqualifiedProspect), K::Disqualification),

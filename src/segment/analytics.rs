@@ -99,8 +99,24 @@ pub struct BasisPoints(u16);
 
 impl BasisPoints {
     /// 0%.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::BasisPoints;
+    /// assert_eq!(BasisPoints::ZERO, BasisPoints::default());
+    /// assert_eq!(BasisPoints::ZERO.to_string(), "0.00%");
+    /// ```
     pub const ZERO: BasisPoints = BasisPoints(0);
     /// 100%.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::BasisPoints;
+    /// assert_eq!(BasisPoints::ALL.get(), 10_000);
+    /// assert_eq!(BasisPoints::ALL.to_string(), "100.00%");
+    /// ```
     pub const ALL: BasisPoints = BasisPoints(10_000);
 
     /// `bp` hundredths of a percent.

@@ -63,6 +63,14 @@ pub struct Spanned<T> {
 
 impl<T> Spanned<T> {
     /// `value` from `span`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Span, Spanned};
+    /// let name = Spanned::new("age", Span::new(0, 3));
+    /// assert_eq!((*name.value(), name.span()), ("age", Span::new(0, 3)));
+    /// ```
     pub const fn new(value: T, span: Span) -> Spanned<T> {
         Spanned { value, span }
     }
@@ -80,16 +88,39 @@ impl<T> Spanned<T> {
     }
 
     /// The value.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Span, Spanned};
+    /// assert_eq!(Spanned::new(42, Span::new(6, 8)).value(), &42);
+    /// ```
     pub fn value(&self) -> &T {
         &self.value
     }
 
     /// Where it came from in the source ([`Span::default`] when there was no source).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Span, Spanned};
+    /// assert_eq!(Spanned::new('x', Span::new(2, 3)).span(), Span::new(2, 3));
+    /// assert_eq!(Spanned::bare('x').span(), Span::default());
+    /// ```
     pub fn span(&self) -> Span {
         self.span
     }
 
     /// Takes the value out.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Span, Spanned};
+    /// let name: String = Spanned::new(String::from("vip"), Span::new(8, 13)).into_value();
+    /// assert_eq!(name, "vip");
+    /// ```
     pub fn into_value(self) -> T {
         self.value
     }
@@ -172,6 +203,13 @@ pub enum Activity {
 
 impl Activity {
     /// The function's name in text.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Activity;
+    /// assert_eq!(Activity::Purchases.name(), "purchases");
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Activity::Purchases => "purchases",
@@ -224,21 +262,55 @@ pub enum Operand {
 
 impl Operand {
     /// A built-in field by name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Operand;
+    /// assert_eq!(Operand::field("age").to_string(), "age");
+    /// ```
     pub fn field(name: impl Into<String>) -> Operand {
         Operand::Field(Spanned::bare(name.into()))
     }
 
     /// A custom attribute by name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Operand;
+    /// assert_eq!(Operand::attr("nps").to_string(), "attr.nps");
+    /// ```
     pub fn attr(name: impl Into<String>) -> Operand {
         Operand::Attr(Spanned::bare(name.into()))
     }
 
     /// A windowed activity function.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Window, segment::{Activity, Operand}};
+    /// let op = Operand::activity(Activity::Spent, Window::months(12));
+    /// assert_eq!(op.to_string(), "spent(last 12 months)");
+    /// ```
     pub fn activity(function: Activity, window: Window) -> Operand {
         Operand::Activity(Spanned::bare(Windowed { function, window }))
     }
 
-    /// Where the operand was written.
+    /// Where the operand was written ([`Span::default`] for an operand built in Rust or read
+    /// from JSON).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Expr, Operand, Span};
+    /// let e: Expr = "age > 30 and referrals >= 2".parse()?;
+    /// let Expr::And(items) = &e else { return Err("expected an `and`".into()) };
+    /// assert!(matches!(&items[1], Expr::Condition(c) if c.operand.span() == Span::new(13, 22)));
+    /// assert_eq!(Operand::field("referrals").span(), Span::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn span(&self) -> Span {
         match self {
             Operand::Field(s) | Operand::Attr(s) => s.span(),
@@ -273,6 +345,14 @@ pub enum CmpOp {
 
 impl CmpOp {
     /// The operator as written.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::CmpOp;
+    /// assert_eq!(CmpOp::Ne.symbol(), "!=");
+    /// assert_eq!(CmpOp::Le.symbol(), "<=");
+    /// ```
     pub const fn symbol(self) -> &'static str {
         match self {
             CmpOp::Eq => "=",
@@ -338,8 +418,8 @@ pub enum Test {
         /// `is not set`.
         negated: bool,
     },
-    /// `within N days|weeks|months`: at or after the start of the trailing window, and not
-    /// after the evaluation instant.
+    /// `within N days|weeks|months`: after the start of the trailing window (the start itself
+    /// is outside), and not after the evaluation instant.
     Within(Window),
     /// `before DATE`: strictly before that day.
     Before(Spanned<Literal>),
@@ -374,6 +454,16 @@ pub struct Condition {
 
 impl Condition {
     /// A condition.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Condition, Expr, Operand, Test};
+    /// let c = Condition::new(Operand::field("loyalty_member"), Test::IsTrue);
+    /// assert_eq!(c.to_string(), "loyalty_member");
+    /// assert_eq!(Expr::Condition(c), "loyalty_member".parse::<Expr>()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(operand: Operand, test: Test) -> Condition {
         Condition { operand, test }
     }

@@ -23,6 +23,14 @@ pub struct Bitmap {
 
 impl Bitmap {
     /// An empty bitmap over `len` rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let b = Bitmap::new(100);
+    /// assert_eq!((b.len(), b.count()), (100, 0));
+    /// ```
     pub fn new(len: usize) -> Bitmap {
         Bitmap { words: vec![0; len.div_ceil(64)], len }
     }
@@ -44,16 +52,43 @@ impl Bitmap {
     }
 
     /// The number of rows it covers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let mut b = Bitmap::new(130);
+    /// b.insert(3);
+    /// assert_eq!(b.len(), 130); // rows covered, not members
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether it covers no rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// assert!(Bitmap::new(0).is_empty());
+    /// assert!(!Bitmap::new(5).is_empty()); // five rows, none of them members
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Adds row `i` (ignored past the end).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let mut b = Bitmap::new(10);
+    /// b.insert(9);
+    /// b.insert(10); // past the end: ignored
+    /// assert_eq!(b.iter().collect::<Vec<_>>(), [9]);
+    /// ```
     pub fn insert(&mut self, i: usize) {
         if i < self.len {
             self.words[i / 64] |= 1 << (i % 64);
@@ -61,16 +96,36 @@ impl Bitmap {
     }
 
     /// Whether row `i` is a member.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let mut b = Bitmap::new(10);
+    /// b.insert(4);
+    /// assert!(b.contains(4));
+    /// assert!(!b.contains(5) && !b.contains(1_000));
+    /// ```
     pub fn contains(&self, i: usize) -> bool {
         i < self.len && self.words[i / 64] & (1 << (i % 64)) != 0
     }
 
     /// The number of members.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let mut b = Bitmap::new(200);
+    /// (0..200).step_by(3).for_each(|i| b.insert(i));
+    /// assert_eq!(b.count(), 67);
+    /// ```
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }
 
-    /// The members in `self` and in `other` (over the shorter length).
+    /// The number of rows that are members of both `self` and `other` (over the shorter
+    /// length).
     ///
     /// # Example
     ///
@@ -85,6 +140,17 @@ impl Bitmap {
     }
 
     /// The member rows in ascending order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let mut b = Bitmap::new(150);
+    /// for i in [140, 2, 64] {
+    ///     b.insert(i);
+    /// }
+    /// assert_eq!(b.iter().collect::<Vec<_>>(), [2, 64, 140]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
         self.words.iter().enumerate().flat_map(|(k, &w)| {
             let mut w = w;
@@ -99,6 +165,16 @@ impl Bitmap {
     }
 
     /// The raw words, 64 rows each, lowest row in the lowest bit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Bitmap;
+    /// let mut b = Bitmap::new(100);
+    /// b.insert(0);
+    /// b.insert(65);
+    /// assert_eq!(b.words(), [1, 2]);
+    /// ```
     pub fn words(&self) -> &[u64] {
         &self.words
     }

@@ -26,26 +26,70 @@ use crate::{
 };
 
 /// A built-in field, e.g. `field("age")`.
+///
+/// # Example
+///
+/// ```
+/// use clientele::segment::{Expr, build::field};
+/// let e = field("age").ge(18);
+/// assert_eq!(e, "age >= 18".parse::<Expr>()?);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn field(name: &str) -> Term {
     Term(Operand::field(name))
 }
 
 /// A custom attribute, e.g. `attr("nps")` for `attr.nps`.
+///
+/// # Example
+///
+/// ```
+/// use clientele::segment::build::attr;
+/// assert_eq!(attr("nps").ge(9).to_string(), "attr.nps >= 9");
+/// ```
 pub fn attr(name: &str) -> Term {
     Term(Operand::attr(name))
 }
 
 /// `purchases(last ...)`: the number of purchases in a trailing window.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{Window, segment::build::purchases};
+/// assert_eq!(purchases(Window::days(90)).ge(3).to_string(), "purchases(last 90 days) >= 3");
+/// ```
 pub fn purchases(last: Window) -> Term {
     Term(Operand::activity(Activity::Purchases, last))
 }
 
 /// `spent(last ...)`: the amount spent in a trailing window.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{Window, segment::build::{dec, spent}};
+/// let e = spent(Window::months(12)).gt(dec("1000.00")?);
+/// assert_eq!(e.to_string(), "spent(last 12 months) > 1000.00");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn spent(last: Window) -> Term {
     Term(Operand::activity(Activity::Spent, last))
 }
 
 /// `segment "name"`: a reference to a named segment.
+///
+/// # Example
+///
+/// ```
+/// use clientele::segment::{Schema, Segment, build::{field, segment}};
+/// let mut schema = Schema::default();
+/// schema.define("vip", "spent > 1000.00")?;
+/// let e = segment("vip").and(field("country").eq("EG"));
+/// assert_eq!(e.to_string(), r#"segment "vip" and country = "EG""#);
+/// assert!(Segment::from_expr(e, &schema).is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn segment(name: &str) -> Expr {
     Expr::segment(name)
 }
@@ -65,11 +109,28 @@ pub fn sym(name: &str) -> Literal {
 /// # Errors
 ///
 /// A [`NumberError`](crate::NumberError) if the text is not a decimal number.
+///
+/// # Example
+///
+/// ```
+/// use clientele::{Decimal, segment::{Literal, build::dec}};
+/// assert_eq!(dec("500.00")?, Literal::Decimal(Decimal::new(50_000, 2)?));
+/// assert!(dec("5e2").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn dec(text: &str) -> Result<Literal, crate::money::NumberError> {
     text.parse::<Decimal>().map(Literal::Decimal)
 }
 
 /// An operand waiting for its test.
+///
+/// # Example
+///
+/// ```
+/// use clientele::segment::build::{Term, field};
+/// let age: Term = field("age");
+/// assert_eq!(age.between(25, 40).to_string(), "age between 25 and 40");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Term(Operand);
 
@@ -86,112 +147,293 @@ impl Term {
         self.test(Test::Compare { op, value: Spanned::bare(v.into()) })
     }
 
-    /// `= v`
+    /// The test `= v`: equal to `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Stage, segment::build::field};
+    /// assert_eq!(field("country").eq("EG").to_string(), r#"country = "EG""#);
+    /// assert_eq!(field("stage").eq(Stage::Client).to_string(), "stage = client");
+    /// ```
     pub fn eq(self, v: impl Into<Literal>) -> Expr {
         self.cmp(CmpOp::Eq, v)
     }
 
-    /// `!= v`
+    /// The test `!= v`: present and not equal to `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Gender, segment::build::field};
+    /// assert_eq!(field("gender").ne(Gender::Unknown).to_string(), "gender != unknown");
+    /// ```
     pub fn ne(self, v: impl Into<Literal>) -> Expr {
         self.cmp(CmpOp::Ne, v)
     }
 
-    /// `< v`
+    /// The test `< v`: less than `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("age").lt(30).to_string(), "age < 30");
+    /// ```
     pub fn lt(self, v: impl Into<Literal>) -> Expr {
         self.cmp(CmpOp::Lt, v)
     }
 
-    /// `<= v`
+    /// The test `<= v`: at most `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("referrals").le(2).to_string(), "referrals <= 2");
+    /// ```
     pub fn le(self, v: impl Into<Literal>) -> Expr {
         self.cmp(CmpOp::Le, v)
     }
 
-    /// `> v`
+    /// The test `> v`: greater than `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::{dec, field};
+    /// assert_eq!(field("spent").gt(dec("500.00")?).to_string(), "spent > 500.00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn gt(self, v: impl Into<Literal>) -> Expr {
         self.cmp(CmpOp::Gt, v)
     }
 
-    /// `>= v`
+    /// The test `>= v`: at least `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("age").ge(18).to_string(), "age >= 18");
+    /// ```
     pub fn ge(self, v: impl Into<Literal>) -> Expr {
         self.cmp(CmpOp::Ge, v)
     }
 
-    /// `in (values)`
+    /// The test `in (values)`: equal to one of `values`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("city").is_in(["Cairo", "Giza"]).to_string(), r#"city in ("Cairo", "Giza")"#);
+    /// ```
     pub fn is_in<V: Into<Literal>>(self, values: impl IntoIterator<Item = V>) -> Expr {
         self.test(Test::In { negated: false, values: lits(values) })
     }
 
-    /// `not in (values)`
+    /// The test `not in (values)`: present and equal to none of `values`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Stage, segment::build::field};
+    /// let e = field("stage").not_in([Stage::Inactive, Stage::Lost]);
+    /// assert_eq!(e.to_string(), "stage not in (inactive, lost)");
+    /// ```
     pub fn not_in<V: Into<Literal>>(self, values: impl IntoIterator<Item = V>) -> Expr {
         self.test(Test::In { negated: true, values: lits(values) })
     }
 
-    /// `between low and high` (both included)
+    /// The test `between low and high`, both ends included.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("age").between(25, 40).to_string(), "age between 25 and 40");
+    /// ```
     pub fn between(self, low: impl Into<Literal>, high: impl Into<Literal>) -> Expr {
         self.test(Test::Between { negated: false, low: Spanned::bare(low.into()), high: Spanned::bare(high.into()) })
     }
 
-    /// `not between low and high`
+    /// The test `not between low and high`: present and outside the range.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use clientele::segment::build::field;
+    /// let (from, to) = ("1990-01-01".parse::<NaiveDate>()?, "1999-12-31".parse::<NaiveDate>()?);
+    /// let e = field("birth_date").not_between(from, to);
+    /// assert_eq!(e.to_string(), "birth_date not between 1990-01-01 and 1999-12-31");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn not_between(self, low: impl Into<Literal>, high: impl Into<Literal>) -> Expr {
         self.test(Test::Between { negated: true, low: Spanned::bare(low.into()), high: Spanned::bare(high.into()) })
     }
 
-    /// `has v`
+    /// The test `has v`: the set holds `v`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("interests").has("sports").to_string(), r#"interests has "sports""#);
+    /// ```
     pub fn has(self, v: impl Into<Literal>) -> Expr {
         self.test(Test::Has(Spanned::bare(v.into())))
     }
 
-    /// `has any (values)`
+    /// The test `has any (values)`: the set holds at least one of `values`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Channel, segment::build::field};
+    /// let e = field("channels").has_any([Channel::Web, Channel::Tv]);
+    /// assert_eq!(e.to_string(), "channels has any (web, tv)");
+    /// ```
     pub fn has_any<V: Into<Literal>>(self, values: impl IntoIterator<Item = V>) -> Expr {
         self.test(Test::HasAny(lits(values)))
     }
 
-    /// `has all (values)`
+    /// The test `has all (values)`: the set holds every one of `values`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// let e = field("interests").has_all(["sports", "travel"]);
+    /// assert_eq!(e.to_string(), r#"interests has all ("sports", "travel")"#);
+    /// ```
     pub fn has_all<V: Into<Literal>>(self, values: impl IntoIterator<Item = V>) -> Expr {
         self.test(Test::HasAll(lits(values)))
     }
 
-    /// `contains "text"`
+    /// The test `contains "text"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment, build::field}};
+    /// let e = field("city").contains("ANDR");
+    /// assert_eq!(e.to_string(), r#"city contains "ANDR""#);
+    ///
+    /// // Text tests ignore the case of ASCII letters.
+    /// let segment = Segment::from_expr(e, &Schema::default())?;
+    /// let mut c = Customer::new(CustomerId::new(1), "Mona", DateTime::UNIX_EPOCH);
+    /// c.profile.location.city = Some("Alexandria".into());
+    /// assert!(segment.matches(&c, DateTime::UNIX_EPOCH));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn contains(self, text: &str) -> Expr {
         self.test(Test::Contains(Spanned::bare(text.into())))
     }
 
-    /// `starts with "text"`
+    /// The test `starts with "text"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("city").starts_with("Al").to_string(), r#"city starts with "Al""#);
+    /// ```
     pub fn starts_with(self, text: &str) -> Expr {
         self.test(Test::StartsWith(Spanned::bare(text.into())))
     }
 
-    /// `ends with "text"`
+    /// The test `ends with "text"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("region").ends_with("shire").to_string(), r#"region ends with "shire""#);
+    /// ```
     pub fn ends_with(self, text: &str) -> Expr {
         self.test(Test::EndsWith(Spanned::bare(text.into())))
     }
 
-    /// `is set`
+    /// The test `is set`: the value is present (for sets, not empty).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::attr;
+    /// assert_eq!(attr("survey_done").is_set().to_string(), "attr.survey_done is set");
+    /// ```
     pub fn is_set(self) -> Expr {
         self.test(Test::IsSet { negated: false })
     }
 
-    /// `is not set`
+    /// The test `is not set`: the value is missing (for sets, empty).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("birth_date").is_not_set().to_string(), "birth_date is not set");
+    /// ```
     pub fn is_not_set(self) -> Expr {
         self.test(Test::IsSet { negated: true })
     }
 
-    /// `within N days|weeks|months`
+    /// The test `within N days|weeks|months`: in the trailing window, as of the evaluation
+    /// instant.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Window, segment::build::field};
+    /// let e = field("last_purchase").within(Window::days(30));
+    /// assert_eq!(e.to_string(), "last_purchase within 30 days");
+    /// ```
     pub fn within(self, window: Window) -> Expr {
         self.test(Test::Within(window))
     }
 
-    /// `before DATE`
+    /// The test `before DATE`: strictly before that day.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use clientele::segment::build::field;
+    /// let e = field("created_at").before("2026-01-01".parse::<NaiveDate>()?);
+    /// assert_eq!(e.to_string(), "created_at before 2026-01-01");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn before(self, date: NaiveDate) -> Expr {
         self.test(Test::Before(Spanned::bare(Literal::Date(date))))
     }
 
-    /// `after DATE`
+    /// The test `after DATE`: strictly after that day.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use clientele::segment::build::field;
+    /// let e = field("loyalty_joined").after("2025-12-31".parse::<NaiveDate>()?);
+    /// assert_eq!(e.to_string(), "loyalty_joined after 2025-12-31");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn after(self, date: NaiveDate) -> Expr {
         self.test(Test::After(Spanned::bare(Literal::Date(date))))
     }
 
     /// The field on its own, as a yes/no test (e.g. `loyalty_member`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::build::field;
+    /// assert_eq!(field("loyalty_member").is_true().to_string(), "loyalty_member");
+    /// assert_eq!((!field("exclusive").is_true()).to_string(), "not exclusive");
+    /// ```
     pub fn is_true(self) -> Expr {
         self.test(Test::IsTrue)
     }

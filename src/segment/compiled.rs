@@ -88,6 +88,15 @@ impl Segment {
     }
 
     /// The syntax tree it was compiled from.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Expr, Schema, Segment};
+    /// let s = Segment::compile("AGE >= 18", &Schema::default())?;
+    /// assert_eq!(s.expr(), &"age >= 18".parse::<Expr>()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn expr(&self) -> &Expr {
         &self.expr
     }
@@ -198,7 +207,23 @@ impl Segment {
     ///
     /// # Example
     ///
-    /// See [`Explanation`](super::Explanation).
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment}};
+    ///
+    /// let schema = Schema::default();
+    /// let segment = Segment::compile("referrals >= 2 or loyalty_member", &schema)?;
+    /// let mut c = Customer::new(CustomerId::new(7), "Ada", DateTime::UNIX_EPOCH);
+    /// c.referrals = 3;
+    ///
+    /// let why = segment.explain(&c, DateTime::UNIX_EPOCH, &schema)?;
+    /// assert!(why.matched);
+    /// let actual: Vec<_> = why.root.children.iter().map(|k| (k.value, k.actual.as_deref())).collect();
+    /// assert_eq!(actual, [(true, Some("referrals = 3")), (false, Some("loyalty_member = false"))]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`Explanation`](super::Explanation) shows the tree as text.
     pub fn explain(
         &self,
         customer: &Customer,
@@ -218,6 +243,25 @@ impl fmt::Display for Segment {
 
 /// A [`Segment`] fixed at one instant and compiled for fast row evaluation. See
 /// [`Segment::at`].
+///
+/// # Example
+///
+/// ```
+/// use chrono::{DateTime, Duration};
+/// use clientele::{Customer, CustomerId, segment::{Schema, Segment}};
+///
+/// let t0 = DateTime::UNIX_EPOCH;
+/// let customers: Vec<Customer> = [0, 40, 80]
+///     .into_iter()
+///     .zip(1..)
+///     .map(|(day, id)| Customer::new(CustomerId::new(id), "x", t0 + Duration::days(day)))
+///     .collect();
+/// let segment = Segment::compile("created_at within 30 days", &Schema::default())?;
+/// let matcher = segment.at(t0 + Duration::days(90));
+/// let recent: Vec<CustomerId> = customers.iter().filter(|c| matcher.matches(c)).map(Customer::id).collect();
+/// assert_eq!(recent, [CustomerId::new(3)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Matcher {
     row: closure::RowFn,
@@ -232,12 +276,35 @@ impl fmt::Debug for Matcher {
 
 impl Matcher {
     /// Whether `customer` is in the segment at the matcher's instant.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment}};
+    /// let matcher = Segment::compile("referrals > 0", &Schema::default())?.at(DateTime::UNIX_EPOCH);
+    /// let mut c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+    /// assert!(!matcher.matches(&c));
+    /// c.referrals = 1;
+    /// assert!(matcher.matches(&c));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn matches(&self, customer: &Customer) -> bool {
         (self.row)(customer)
     }
 
     /// The instant it evaluates at.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::segment::{Schema, Segment};
+    /// let s = Segment::compile("age >= 18", &Schema::default())?;
+    /// assert_eq!(s.at(DateTime::UNIX_EPOCH).as_of(), DateTime::UNIX_EPOCH);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn as_of(&self) -> DateTime<Utc> {
         self.ctx.as_of
     }

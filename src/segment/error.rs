@@ -75,7 +75,9 @@ pub enum ErrorKind {
         /// What was there.
         found: String,
     },
-    /// A name that is not an identifier (in the JSON or builder form).
+    /// A name that is not a lowercase identifier (`a`-`z`, digits and `_`, not starting with a
+    /// digit, at most 64 bytes), or a reserved word used as a name: in the JSON or builder
+    /// form, or declared in a [`Schema`](super::Schema).
     #[error("`{0}` is not a valid name (letters, digits and `_`, not starting with a digit)")]
     BadName(String),
     /// A field the schema does not know.
@@ -200,11 +202,31 @@ impl SegmentError {
     }
 
     /// What went wrong.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{ErrorKind, Schema, Segment};
+    /// let err = Segment::compile("agee > 30", &Schema::default()).unwrap_err();
+    /// assert_eq!(err.kind(), &ErrorKind::UnknownField { name: "agee".into(), suggestion: Some("age".into()) });
+    /// ```
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
     }
 
     /// Where, as a byte range of the source text (none for trees built without text).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Expr, Schema, Segment, Span, build::field};
+    /// let err = "age > 30 and @".parse::<Expr>().unwrap_err();
+    /// assert_eq!(err.span(), Some(Span::new(13, 14)));
+    ///
+    /// // A tree built in Rust has no source text to point into.
+    /// let err = Segment::from_expr(field("agee").gt(30), &Schema::default()).unwrap_err();
+    /// assert_eq!(err.span(), None);
+    /// ```
     pub fn span(&self) -> Option<Span> {
         self.span
     }

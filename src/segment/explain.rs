@@ -20,6 +20,25 @@ use crate::{
 };
 
 /// How a clause combines its children.
+///
+/// # Example
+///
+/// ```
+/// use chrono::DateTime;
+/// use clientele::{Customer, CustomerId, segment::{ClauseKind, Schema, Segment}};
+///
+/// let mut schema = Schema::default();
+/// schema.define("referrers", "referrals >= 1")?;
+/// let segment = Segment::compile(r#"not segment "referrers" and age >= 18"#, &schema)?;
+/// let c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+/// let root = segment.explain(&c, DateTime::UNIX_EPOCH, &schema)?.root;
+/// assert_eq!(root.kind, ClauseKind::And);
+/// let not = &root.children[0];
+/// assert_eq!(not.kind, ClauseKind::Not);
+/// assert_eq!(not.children[0].kind, ClauseKind::Segment);
+/// assert_eq!(not.children[0].children[0].kind, ClauseKind::Leaf); // the definition
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -37,6 +56,23 @@ pub enum ClauseKind {
 }
 
 /// One clause of an [`Explanation`].
+///
+/// # Example
+///
+/// ```
+/// use chrono::DateTime;
+/// use clientele::{Customer, CustomerId, segment::{Schema, Segment}};
+///
+/// let schema = Schema::default();
+/// let segment = Segment::compile("age >= 18", &schema)?;
+/// let c = Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH);
+/// let leaf = segment.explain(&c, DateTime::UNIX_EPOCH, &schema)?.root;
+/// assert_eq!(leaf.text, "age >= 18");
+/// assert!(!leaf.value); // no birth date: every test on a missing value is false
+/// assert_eq!(leaf.actual.as_deref(), Some("age = missing"));
+/// assert!(leaf.children.is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct Clause {
     /// How it combines its children.

@@ -311,11 +311,27 @@ impl Schema {
     }
 
     /// The currency of money literals and money fields.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Currency, segment::Schema};
+    /// assert_eq!(Schema::default().currency(), Currency::USD);
+    /// assert_eq!(Schema::new(Currency::EGP).currency(), Currency::EGP);
+    /// ```
     pub fn currency(&self) -> Currency {
         self.currency
     }
 
     /// The limits that segment text and trees are held to.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Limits, Schema};
+    /// assert_eq!(Schema::default().limits(), &Limits::default());
+    /// assert_eq!(Schema::default().limits().max_depth, 64);
+    /// ```
     pub fn limits(&self) -> &Limits {
         &self.limits
     }
@@ -354,11 +370,33 @@ impl Schema {
     }
 
     /// The declared type of attribute `name`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{AttrType, Schema};
+    /// let schema = Schema::default().with_attribute("nps", AttrType::Int)?;
+    /// assert_eq!(schema.attribute("nps"), Some(AttrType::Int));
+    /// assert_eq!(schema.attribute("survey_done"), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn attribute(&self, name: &str) -> Option<AttrType> {
         self.attributes.get(name).copied()
     }
 
     /// The declared attributes, by name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{AttrType, Schema};
+    /// let schema = Schema::default()
+    ///     .with_attribute("survey_done", AttrType::Bool)?
+    ///     .with_attribute("nps", AttrType::Int)?;
+    /// let declared: Vec<_> = schema.attributes().collect();
+    /// assert_eq!(declared, [("nps", AttrType::Int), ("survey_done", AttrType::Bool)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn attributes(&self) -> impl Iterator<Item = (&str, AttrType)> {
         self.attributes.iter().map(|(k, v)| (k.as_str(), *v))
     }
@@ -387,7 +425,19 @@ impl Schema {
     ///
     /// # Errors
     ///
-    /// A [`SegmentError`] if the tree breaks a limit or the name is too long.
+    /// A [`SegmentError`] if the tree breaks a limit or a rule the parser enforces (see
+    /// [`Expr::validate`]), or the name is too long.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Schema, Segment, build::field};
+    /// let mut schema = Schema::default();
+    /// schema.define_expr("adults", field("age").ge(18))?;
+    /// assert!(Segment::compile(r#"segment "adults" and loyalty_member"#, &schema).is_ok());
+    /// assert!(schema.define_expr(&"x".repeat(2_000), field("age").ge(18)).is_err()); // name too long
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn define_expr(&mut self, name: &str, expr: Expr) -> Result<(), SegmentError> {
         if name.len() > self.limits.max_literal_bytes {
             let kind = ErrorKind::LiteralTooLong { len: name.len(), max: self.limits.max_literal_bytes };
@@ -399,11 +449,34 @@ impl Schema {
     }
 
     /// The definition of the named segment.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Schema;
+    /// let mut schema = Schema::default();
+    /// schema.define("adults", "age >= 18")?;
+    /// assert_eq!(schema.segment("adults").map(ToString::to_string).as_deref(), Some("age >= 18"));
+    /// assert!(schema.segment("minors").is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn segment(&self, name: &str) -> Option<&Expr> {
         self.segments.get(name)
     }
 
     /// The named segments, by name.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::Schema;
+    /// let mut schema = Schema::default();
+    /// schema.define("referrers", "referrals >= 1")?;
+    /// schema.define("adults", "age >= 18")?;
+    /// let names: Vec<&str> = schema.segments().map(|(name, _)| name).collect();
+    /// assert_eq!(names, ["adults", "referrers"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn segments(&self) -> impl Iterator<Item = (&str, &Expr)> {
         self.segments.iter().map(|(k, v)| (k.as_str(), v))
     }

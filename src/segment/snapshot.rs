@@ -160,6 +160,26 @@ impl Snapshot {
     ///
     /// Rows are in the order given. Purchases in other currencies than the schema's count as
     /// purchases but add nothing to spend, exactly as in row evaluation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase};
+    /// use clientele::segment::{Schema, Segment, Snapshot};
+    ///
+    /// let t = DateTime::UNIX_EPOCH;
+    /// let schema = Schema::new(Currency::EGP);
+    /// let c = Customer::new(CustomerId::new(1), "x", t)
+    ///     .with_purchases(vec![Purchase::new(t, Money::new(500, Currency::USD))])?;
+    /// let snapshot = Snapshot::build([&c], &schema);
+    ///
+    /// // The dollar purchase counts as a purchase but adds nothing to the spend in EGP.
+    /// let s = Segment::compile("purchases = 1 and spent = 0.00", &schema)?;
+    /// assert_eq!(s.evaluate(&snapshot, t)?.count(), 1);
+    /// assert!(s.matches(&c, t)); // as in row evaluation
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn build<'a>(customers: impl IntoIterator<Item = &'a Customer>, schema: &Schema) -> Snapshot {
         let currency = schema.currency();
         let mut s = Snapshot {
@@ -288,26 +308,76 @@ impl Snapshot {
     }
 
     /// The number of customers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{segment::{Schema, Snapshot}, synth::Population};
+    /// let customers = Population::new(1).customers(25);
+    /// assert_eq!(Snapshot::build(&customers, &Schema::default()).len(), 25);
+    /// ```
     pub fn len(&self) -> usize {
         self.ids.len()
     }
 
     /// Whether there are none.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Customer, segment::{Schema, Snapshot}};
+    /// let none: [Customer; 0] = [];
+    /// assert!(Snapshot::build(&none, &Schema::default()).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
 
     /// The id of the customer in row `row`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Snapshot}};
+    /// let customers = [5, 3].map(|id| Customer::new(CustomerId::new(id), "x", DateTime::UNIX_EPOCH));
+    /// let snapshot = Snapshot::build(&customers, &Schema::default());
+    /// assert_eq!(snapshot.id(1), Some(CustomerId::new(3))); // rows in the order given
+    /// assert_eq!(snapshot.id(2), None);
+    /// ```
     pub fn id(&self, row: usize) -> Option<CustomerId> {
         self.ids.get(row).copied()
     }
 
     /// The ids in row order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, segment::{Schema, Segment, Snapshot}};
+    /// let schema = Schema::default();
+    /// let mut customers = [5, 3, 8].map(|id| Customer::new(CustomerId::new(id), "x", DateTime::UNIX_EPOCH));
+    /// customers[2].referrals = 1;
+    /// let snapshot = Snapshot::build(&customers, &schema);
+    /// let members = Segment::compile("referrals > 0", &schema)?.evaluate(&snapshot, DateTime::UNIX_EPOCH)?;
+    /// let ids: Vec<CustomerId> = members.iter().map(|row| snapshot.ids()[row]).collect();
+    /// assert_eq!(ids, [CustomerId::new(8)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn ids(&self) -> &[CustomerId] {
         &self.ids
     }
 
     /// The currency of the money columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::{Currency, Customer, segment::{Schema, Snapshot}};
+    /// let none: [Customer; 0] = [];
+    /// assert_eq!(Snapshot::build(&none, &Schema::new(Currency::EUR)).currency(), Currency::EUR);
+    /// ```
     pub fn currency(&self) -> Currency {
         self.currency
     }

@@ -61,6 +61,18 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::AlreadyExists`], [`StoreError::InvalidData`], [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store, StoreError};
+    /// let store = MemoryStore::new();
+    /// let ada = Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH);
+    /// assert_eq!(store.insert(ada.clone())?, 1);
+    /// assert!(matches!(store.insert(ada), Err(StoreError::AlreadyExists(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn insert(&self, customer: Customer) -> Result<u64, StoreError>;
 
     /// The stored customer.
@@ -68,6 +80,18 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::NotFound`], [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store, StoreError};
+    /// let store = MemoryStore::new();
+    /// store.insert(Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH))?;
+    /// assert_eq!(store.get(CustomerId::new(1))?.version(), 1);
+    /// assert!(matches!(store.get(CustomerId::new(2)), Err(StoreError::NotFound(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn get(&self, id: CustomerId) -> Result<Customer, StoreError>;
 
     /// Commits a change atomically; returns the new version.
@@ -76,6 +100,26 @@ pub trait Store: Send + Sync {
     ///
     /// [`StoreError::NotFound`], [`StoreError::Conflict`], [`StoreError::InvalidData`],
     /// [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Change, Customer, CustomerId, MemoryStore, Store};
+    /// let store = MemoryStore::new();
+    /// let id = CustomerId::new(1);
+    /// store.insert(Customer::new(id, "Ada", DateTime::UNIX_EPOCH))?;
+    ///
+    /// // Two writers read version 1; the first to commit wins.
+    /// let mut first = Change::new(store.get(id)?);
+    /// let mut second = Change::new(store.get(id)?);
+    /// first.customer_mut().referrals = 1;
+    /// second.customer_mut().referrals = 2;
+    /// assert_eq!(store.update(first)?, 2);
+    /// assert!(store.update(second).is_err_and(|e| e.is_conflict()));
+    /// assert_eq!(store.get(id)?.referrals, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn update(&self, change: Change) -> Result<u64, StoreError>;
 
     /// The customer's transitions, oldest first.
@@ -83,6 +127,23 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::NotFound`], [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Change, Customer, CustomerId, Event, MemoryStore, Stage, Store, lifecycle::Lifecycle};
+    /// let (store, machine, t) = (MemoryStore::new(), Lifecycle::default(), DateTime::UNIX_EPOCH);
+    /// let id = CustomerId::new(1);
+    /// store.insert(Customer::new(id, "Ada", t))?;
+    /// let mut change = Change::new(store.get(id)?);
+    /// change.apply(&machine, Event::Qualify, t, None)?;
+    /// change.apply(&machine, Event::Disqualify, t, Some("no budget"))?;
+    /// store.update(change)?;
+    /// let stages: Vec<Stage> = store.history(id)?.iter().map(|t| t.to).collect();
+    /// assert_eq!(stages, [Stage::Prospect, Stage::DisqualifiedProspect]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError>;
 
     /// How many customers are stored.
@@ -90,6 +151,19 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store};
+    /// let store = MemoryStore::new();
+    /// for i in 1..=3 {
+    ///     store.insert(Customer::new(CustomerId::new(i), "x", DateTime::UNIX_EPOCH))?;
+    /// }
+    /// assert_eq!(store.count()?, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn count(&self) -> Result<usize, StoreError>;
 
     /// Up to `limit` customers with ids after `after` (from the first if `None`), in id order.
@@ -97,6 +171,22 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store};
+    /// let store = MemoryStore::new();
+    /// for i in [4, 1, 5, 2, 3] {
+    ///     store.insert(Customer::new(CustomerId::new(i), "x", DateTime::UNIX_EPOCH))?;
+    /// }
+    /// let ids = |page: Vec<Customer>| page.iter().map(|c| c.id().get()).collect::<Vec<_>>();
+    /// assert_eq!(ids(store.scan(None, 2)?), [1, 2]);
+    /// assert_eq!(ids(store.scan(Some(CustomerId::new(2)), 10)?), [3, 4, 5]);
+    /// assert!(store.scan(Some(CustomerId::new(5)), 10)?.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError>;
 
     /// Removes the customer, their purchases and their history (the right to be forgotten).
@@ -104,6 +194,21 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::NotFound`], [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store, StoreError};
+    /// let store = MemoryStore::new();
+    /// let id = CustomerId::new(1);
+    /// store.insert(Customer::new(id, "Ada", DateTime::UNIX_EPOCH))?;
+    /// store.erase(id)?;
+    /// assert!(matches!(store.get(id), Err(StoreError::NotFound(_))));
+    /// assert!(matches!(store.history(id), Err(StoreError::NotFound(_))));
+    /// assert!(matches!(store.erase(id), Err(StoreError::NotFound(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     fn erase(&self, id: CustomerId) -> Result<(), StoreError>;
 
     /// The ids of the customers in `segment` as of `as_of`, in id order.
