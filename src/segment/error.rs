@@ -78,7 +78,9 @@ pub enum ErrorKind {
     /// A name that is not a lowercase identifier (`a`-`z`, digits and `_`, not starting with a
     /// digit, at most 64 bytes), or a reserved word used as a name: in the JSON or builder
     /// form, or declared in a [`Schema`](super::Schema).
-    #[error("`{0}` is not a valid name (letters, digits and `_`, not starting with a digit)")]
+    #[error(
+        "`{0}` is not a valid name (lowercase letters, digits and `_`, not starting with a digit, at most 64 bytes, not a reserved word)"
+    )]
     BadName(String),
     /// A field the schema does not know.
     #[error("unknown field `{name}`{}", suggestion_text(.suggestion))]

@@ -486,7 +486,8 @@ fn check_name(name: &str) -> Result<(), SegmentError> {
     let mut bytes = name.bytes();
     let ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && name.len() <= 64;
+        && name.len() <= 64
+        && !super::parser::RESERVED.contains(&name);
     if ok {
         Ok(())
     } else {
@@ -524,6 +525,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attribute_names_follow_the_name_rules() {
+        for bad in ["and", "not", "Tier", "9lives", "with space", ""] {
+            assert!(Schema::default().with_attribute(bad, AttrType::Int).is_err(), "{bad:?}");
+        }
+        assert!(Schema::default().with_attribute("survey_2026", AttrType::Int).is_ok());
+    }
 
     #[test]
     fn suggestions_catch_typos_only() {
