@@ -192,7 +192,7 @@ impl Activity {
 /// let op = Operand::activity(Activity::Purchases, Window::days(90));
 /// assert_eq!(op.to_string(), "purchases(last 90 days)");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Operand {
@@ -210,6 +210,29 @@ pub enum Operand {
         #[serde(skip)]
         span: Span,
     },
+}
+
+// By hand, not derived: the span of an activity is not part of its value, like every span.
+impl PartialEq for Operand {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Operand::Field(a), Operand::Field(b)) | (Operand::Attr(a), Operand::Attr(b)) => a == b,
+            (Operand::Activity { function: f, window: w, .. }, Operand::Activity { function: g, window: v, .. }) => {
+                f == g && w == v
+            }
+            _ => false,
+        }
+    }
+}
+impl Eq for Operand {}
+impl hash::Hash for Operand {
+    fn hash<H: hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            Operand::Field(name) | Operand::Attr(name) => name.hash(state),
+            Operand::Activity { function, window, .. } => (function, window).hash(state),
+        }
+    }
 }
 
 impl Operand {
@@ -328,8 +351,9 @@ pub enum Test {
         /// `is not set`.
         negated: bool,
     },
-    /// `within N days|weeks|months`: at or after the start of the trailing window, and not
-    /// after the evaluation instant.
+    /// `within N days|weeks|months`: in the trailing window `(start, as_of]`, that is after
+    /// its start (an instant exactly at the start is outside) and not after the evaluation
+    /// instant; a date counts as 00:00 UTC of its day.
     Within(Window),
     /// `before DATE`: strictly before that day.
     Before(Spanned<Literal>),

@@ -6,3 +6,4 @@ mod api;
 mod customer_model;
 mod docs;
 mod lifecycle;
+mod segment_language;
