@@ -260,6 +260,8 @@ pub enum Operand {
     Activity(Spanned<Windowed>),
 }
 
+// By hand, not derived: the span of an activity is not part of its value, like every span.
+
 impl Operand {
     /// A built-in field by name.
     ///
@@ -418,8 +420,9 @@ pub enum Test {
         /// `is not set`.
         negated: bool,
     },
-    /// `within N days|weeks|months`: after the start of the trailing window (the start itself
-    /// is outside), and not after the evaluation instant.
+    /// `within N days|weeks|months`: in the trailing window `(start, as_of]`, that is after
+    /// its start (an instant exactly at the start is outside) and not after the evaluation
+    /// instant; a date counts as 00:00 UTC of its day.
     Within(Window),
     /// `before DATE`: strictly before that day.
     Before(Spanned<Literal>),

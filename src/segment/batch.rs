@@ -268,6 +268,8 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
                 generation_days(0b1_1111).into_iter().map(|(lo, hi)| Kernel::I32(&snap.birth, lo, hi)).collect(),
             ),
             Presence::BirthDate => Kernel::DatePresent(&snap.birth, true),
+            // An age exists from the birth date on.
+            Presence::Age => Kernel::I32(&snap.birth, NO_DATE + 1, day_number(as_of.date_naive())),
             Presence::Country => {
                 Kernel::Not(Box::new(Kernel::Country(&snap.country, Box::new([1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))))
             }
@@ -280,7 +282,7 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
             Presence::LoyaltyJoined => Kernel::DatePresent(&snap.loyalty_joined, true),
             Presence::AnyPurchase => purchases(snap, None, as_of, PurchaseTest::Count(1, i64::MAX)),
             Presence::Income => Kernel::OptI64(&snap.income, i64::MIN, i64::MAX),
-            Presence::Attr(n) => match attr(snap, n) {
+            Presence::Attr(n, _) => match attr(snap, n) {
                 Some(AttrColumn::Bool(c)) => Kernel::Or(vec![Kernel::OptBool(c, true), Kernel::OptBool(c, false)]),
                 Some(AttrColumn::Int(c) | AttrColumn::Money(c)) => Kernel::OptI64(c, i64::MIN, i64::MAX),
                 Some(AttrColumn::Decimal(c)) => Kernel::OptDecimal(c, Range { lo: None, hi: None }),

@@ -58,11 +58,12 @@ impl Target {
     /// The predicate "this operand has a value".
     fn presence(&self) -> Pred {
         let p = match self {
-            Target::Attr(n, _) => Presence::Attr(n.clone()),
+            Target::Attr(n, ty) => Presence::Attr(n.clone(), *ty),
             Target::Activity(..) => return Pred::Const(true),
             Target::Builtin(f) => match f.field {
                 Field::Generation => Presence::Generation,
-                Field::Age | Field::BirthDate => Presence::BirthDate,
+                Field::Age => Presence::Age,
+                Field::BirthDate => Presence::BirthDate,
                 Field::Country => Presence::Country,
                 Field::Region => Presence::Region,
                 Field::City => Presence::City,
@@ -131,15 +132,24 @@ fn present_and_not(present: Pred, p: Pred) -> Pred {
 }
 
 impl Checker<'_> {
+    /// Lowers `e`. The recursion through nested groups and inlined references goes about a
+    /// thousand levels deep at the default limits (16 references of 64 levels each), so this
+    /// frame is kept small: one plain loop, no iterator adapters (each would be one more
+    /// frame per level in debug builds).
     fn expr(&mut self, e: &Expr) -> Result<Pred, SegmentError> {
-        Ok(match e {
-            Expr::And(items) => Pred::and(items.iter().map(|i| self.expr(i)).collect::<Result<_, _>>()?),
-            Expr::Or(items) => Pred::or(items.iter().map(|i| self.expr(i)).collect::<Result<_, _>>()?),
-            Expr::Not(inner) => Pred::not(self.expr(inner)?),
-            Expr::Const(b) => Pred::Const(*b),
-            Expr::Segment(name) => self.reference(name)?,
-            Expr::Condition(c) => self.condition(c)?,
-        })
+        let (items, is_and) = match e {
+            Expr::And(items) => (items, true),
+            Expr::Or(items) => (items, false),
+            Expr::Not(inner) => return self.expr(inner).map(Pred::not),
+            Expr::Const(b) => return Ok(Pred::Const(*b)),
+            Expr::Segment(name) => return self.reference(name),
+            Expr::Condition(c) => return self.condition(c),
+        };
+        let mut lowered = Vec::with_capacity(items.len());
+        for item in items {
+            lowered.push(self.expr(item)?);
+        }
+        Ok(if is_and { Pred::and(lowered) } else { Pred::or(lowered) })
     }
 
     fn reference(&mut self, name: &Spanned<String>) -> Result<Pred, SegmentError> {

@@ -10,6 +10,7 @@ use super::{
         BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, TagField,
         TextField, TextOp,
     },
+    schema::AttrType,
 };
 use crate::{
     customer::{AttrValue, ChannelSet, CreditStanding, Customer, Gender, Generation, TagSet, age_on},
@@ -222,6 +223,7 @@ pub(crate) fn leaf_value(leaf: &Leaf, c: &Customer, ctx: &Ctx) -> bool {
 fn present(p: &Presence, c: &Customer, ctx: &Ctx) -> bool {
     match p {
         Presence::Generation => c.generation().is_some(),
+        Presence::Age => c.profile.birth_date.and_then(|b| age_on(b, ctx.date())).is_some(),
         Presence::BirthDate => c.profile.birth_date.is_some(),
         Presence::Country => c.profile.location.country.is_some(),
         Presence::Region => c.profile.location.region.is_some(),
@@ -233,7 +235,16 @@ fn present(p: &Presence, c: &Customer, ctx: &Ctx) -> bool {
         Presence::LoyaltyJoined => c.loyalty.is_some(),
         Presence::AnyPurchase => c.purchases().last_as_of(ctx.as_of).is_some(),
         Presence::Income => c.profile.annual_income.is_some_and(|m| m.currency() == ctx.currency),
-        Presence::Attr(n) => attr(c, n).is_some(),
+        Presence::Attr(n, ty) => match (attr(c, n), ty) {
+            (Some(AttrValue::Money(m)), AttrType::Money) => m.currency() == ctx.currency,
+            (Some(AttrValue::Bool(_)), AttrType::Bool)
+            | (Some(AttrValue::Int(_)), AttrType::Int)
+            | (Some(AttrValue::Decimal(_)), AttrType::Decimal)
+            | (Some(AttrValue::Text(_)), AttrType::Text)
+            | (Some(AttrValue::Date(_)), AttrType::Date)
+            | (Some(AttrValue::TextList(_)), AttrType::TextList) => true,
+            _ => false,
+        },
     }
 }
 
@@ -241,26 +252,40 @@ fn present(p: &Presence, c: &Customer, ctx: &Ctx) -> bool {
 /// birth-date ranges, trailing windows become instant ranges. Evaluating the bound form
 /// gives the same result as evaluating the original at `as_of`, faster.
 pub(crate) fn bind(p: &Pred, as_of: DateTime<Utc>) -> Pred {
+    // Plain loops, not iterator chains: with references inlined the tree can be about a
+    // thousand levels deep, and every adapter would be one more stack frame per level.
+    let all = |items: &[Pred]| {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(bind(item, as_of));
+        }
+        out
+    };
     match p {
         Pred::Const(b) => Pred::Const(*b),
-        Pred::And(items) => Pred::and(items.iter().map(|i| bind(i, as_of)).collect()),
-        Pred::Or(items) => Pred::or(items.iter().map(|i| bind(i, as_of)).collect()),
+        Pred::And(items) => Pred::and(all(items)),
+        Pred::Or(items) => Pred::or(all(items)),
         Pred::Not(inner) => Pred::not(bind(inner, as_of)),
-        Pred::Leaf(leaf) => match leaf {
-            Leaf::Age(r) => Pred::leaf(Leaf::Date(DateField::BirthDate, age_to_birth_dates(*r, as_of.date_naive()))),
-            Leaf::InstantWithin(f, w) => {
-                let lo = w.start(as_of).map(|s| (s, false));
-                Pred::leaf(Leaf::Instant(*f, Range { lo, hi: Some((as_of, true)) }))
-            }
-            Leaf::Activity(a, w, r) => Pred::leaf(Leaf::ActivitySince(*a, w.start(as_of), as_of, *r)),
-            // A date's 00:00 falls in (start, as_of] exactly when the date is after start's
-            // date and not after as_of's.
-            Leaf::DateWithin(f, w) => {
-                let lo = w.start(as_of).map(|s| (s.date_naive(), false));
-                Pred::leaf(Leaf::Date(f.clone(), Range { lo, hi: Some((as_of.date_naive(), true)) }))
-            }
-            other => Pred::Leaf(other.clone()),
-        },
+        Pred::Leaf(leaf) => bind_leaf(leaf, as_of),
+    }
+}
+
+/// [`bind`] for one leaf (apart, to keep the recursive frame small).
+fn bind_leaf(leaf: &Leaf, as_of: DateTime<Utc>) -> Pred {
+    match leaf {
+        Leaf::Age(r) => Pred::leaf(Leaf::Date(DateField::BirthDate, age_to_birth_dates(*r, as_of.date_naive()))),
+        Leaf::InstantWithin(f, w) => {
+            let lo = w.start(as_of).map(|s| (s, false));
+            Pred::leaf(Leaf::Instant(*f, Range { lo, hi: Some((as_of, true)) }))
+        }
+        Leaf::Activity(a, w, r) => Pred::leaf(Leaf::ActivitySince(*a, w.start(as_of), as_of, *r)),
+        // A date's 00:00 falls in (start, as_of] exactly when the date is after start's date
+        // and not after as_of's.
+        Leaf::DateWithin(f, w) => {
+            let lo = w.start(as_of).map(|s| (s.date_naive(), false));
+            Pred::leaf(Leaf::Date(f.clone(), Range { lo, hi: Some((as_of.date_naive(), true)) }))
+        }
+        other => Pred::Leaf(other.clone()),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::ast::Activity;
+use super::{ast::Activity, schema::AttrType};
 use crate::{
     customer::{CountryCode, Generation},
     lifecycle::Stage,
@@ -136,6 +136,8 @@ pub(crate) enum TextOp {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Presence {
     Generation,
+    /// An age on the evaluation date: a birth date on or before it.
+    Age,
     BirthDate,
     Country,
     Region,
@@ -148,7 +150,9 @@ pub(crate) enum Presence {
     /// Any purchase up to the evaluation instant (first and last purchase).
     AnyPurchase,
     Income,
-    Attr(String),
+    /// A stored value of the declared type (money: in the schema's currency); a value of
+    /// another type is missing, as it is for every other test.
+    Attr(String, AttrType),
 }
 
 /// One test on one operand; true only when the operand is present.

@@ -158,7 +158,9 @@ fn string(text: &str, start: usize, max_literal: usize) -> Result<(String, usize
                         };
                         let close = rest.find('}').filter(|&c| rest.starts_with('{') && (2..=7).contains(&c));
                         let Some(close) = close else { return Err(bad(2)) };
-                        let ch = u32::from_str_radix(&rest[1..close], 16).ok().and_then(char::from_u32);
+                        // Hex digits only: `from_str_radix` would also take a sign (`\u{+41}`).
+                        let hex = Some(&rest[1..close]).filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()));
+                        let ch = hex.and_then(|h| u32::from_str_radix(h, 16).ok()).and_then(char::from_u32);
                         let Some(ch) = ch else { return Err(bad(close + 3)) };
                         out.push(ch);
                         // Skip `{hex}`: the braces and digits are ASCII, one char per byte.
@@ -206,24 +208,36 @@ fn number_or_date(text: &str, start: usize) -> Result<(Tok, usize), SegmentError
     if is_decimal {
         end = digits_from(end + 1);
     }
-    if bytes.get(end).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_') {
+    // A letter, `_` or a second point right after a number makes one malformed token
+    // (`12abc`, `1.2.3`): nothing in the grammar follows a number without a space.
+    if bytes.get(end).is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_' || *b == b'.') {
         let stop = digits_or_dash_end(bytes, start);
         return Err(SegmentError::at(ErrorKind::BadNumber(text[start..stop].into()), Span::new(start, stop)));
     }
     let lexeme = &text[start..end];
     let bad = || SegmentError::at(ErrorKind::BadNumber(lexeme.chars().take(64).collect()), Span::new(start, end));
     let tok = if is_decimal {
-        Tok::Decimal(lexeme.parse().map_err(|_| bad())?)
+        Tok::Decimal(decimal(lexeme).ok_or_else(bad)?)
     } else {
         Tok::Int(lexeme.parse().map_err(|_| bad())?)
     };
     Ok((tok, end))
 }
 
-/// The end of a run of alphanumerics, `-` and `_` (to show a whole malformed token).
+/// A decimal literal (with a point). Trailing zeros after the point do not change the value,
+/// so they are dropped when the digits would not fit otherwise: the canonical printer writes
+/// a whole decimal as `N.0`, and for the largest `N` only `N` itself fits.
+fn decimal(lexeme: &str) -> Option<Decimal> {
+    lexeme.parse().ok().or_else(|| {
+        let trimmed = lexeme.trim_end_matches('0');
+        trimmed.strip_suffix('.').unwrap_or(trimmed).parse().ok()
+    })
+}
+
+/// The end of a run of alphanumerics, `-`, `_` and `.` (to show a whole malformed token).
 fn digits_or_dash_end(bytes: &[u8], start: usize) -> usize {
     let mut k = start + 1;
-    while k < bytes.len() && (bytes[k].is_ascii_alphanumeric() || bytes[k] == b'-' || bytes[k] == b'_') {
+    while k < bytes.len() && (bytes[k].is_ascii_alphanumeric() || matches!(bytes[k], b'-' | b'_' | b'.')) {
         k += 1;
     }
     k

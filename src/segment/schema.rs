@@ -145,7 +145,7 @@ static FIELDS: &[FieldInfo] = &[
         F::Age,
         T::Int,
         "a whole number",
-        "completed years of age on the evaluation date (missing without a birth date)",
+        "completed years of age on the evaluation date (missing without a birth date, or before it)",
     ),
     info("birth_date", F::BirthDate, T::Date, "a date", "date of birth"),
     info("country", F::Country, T::Country, "a two-letter country code", "ISO 3166 country code"),
