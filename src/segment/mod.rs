@@ -63,6 +63,36 @@
 //! "test": ...}}`; literals name their type: `{"int": 3}`, `{"decimal": "500.00"}`), and
 //! [`build`] constructs the same trees in Rust.
 //!
+//! # The JSON form
+//!
+//! Stable and meant for storing segment definitions and for builder user interfaces. Every
+//! node is an object with exactly one key; literals name their type; windows are text:
+//!
+//! ```
+//! use clientele::segment::Expr;
+//! let e: Expr = r#"stage in (repeat, client) and not spent(last 30 days) > 100.00"#.parse()?;
+//! let json = serde_json::to_string(&e)?;
+//! assert_eq!(json, concat!(
+//!     r#"{"and":["#,
+//!     r#"{"condition":{"operand":{"field":"stage"},"#,
+//!     r#""test":{"in":{"negated":false,"values":[{"symbol":"repeat"},{"symbol":"client"}]}}}},"#,
+//!     r#"{"not":{"condition":{"operand":{"activity":{"function":"spent","window":"30 days"}},"#,
+//!     r#""test":{"compare":{"op":"gt","value":{"decimal":"100.00"}}}}}}"#,
+//!     r#"]}"#,
+//! ));
+//! assert_eq!(serde_json::from_str::<Expr>(&json)?, e);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Node keys: `and`, `or` (lists of two or more), `not`, `const` (a boolean), `segment` (a
+//! name), `condition` (`operand` and `test`). Operands: `field`, `attr`, `activity`. Tests:
+//! `compare` (`op`: `eq`, `ne`, `lt`, `le`, `gt`, `ge`), `in` and `between` (with
+//! `negated`), `has`, `has_any`, `has_all`, `contains`, `starts_with`, `ends_with`, `is_set`
+//! (with `negated`), `within` (a window), `before`, `after`, and `"is_true"`. Literals:
+//! `int`, `decimal` (text), `text`, `date`, `symbol`, `bool`. With serde_json's default
+//! recursion limit of 128, documents nest about 60 `and`/`or` levels deep at most; the
+//! segment limit (64) refuses deeper trees in every format.
+//!
 //! # Semantics
 //!
 //! Evaluation is two-valued and exact; the SQL translation reproduces these rules.
