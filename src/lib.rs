@@ -35,6 +35,9 @@
 //!   legal moves are one table, [`lifecycle::RULES`], with guards; a
 //!   [`LifecyclePolicy`](lifecycle::LifecyclePolicy) moves customers automatically, downgrades
 //!   included; [`Funnel`](lifecycle::Funnel) analytics come from the histories.
+//! - [`strategy`]: the relationship level (basic, reactive, accountable, proactive,
+//!   partnership) for a business or a [`segment`], from its margin and number of customers,
+//!   read from the textbook matrix [`strategy::MATRIX`], with a rationale.
 //! - [`Store`]: storage through a small, object-safe trait; [`MemoryStore`] is the embedded
 //!   default. Writes are [`Change`]s committed atomically with optimistic concurrency.
 //! - [`Crm`]: the façade tying a store, a [`Clock`] and the policy together, with
@@ -67,6 +70,7 @@ pub mod lifecycle;
 mod money;
 pub mod segment;
 pub mod store;
+pub mod strategy;
 pub mod synth;
 mod validation;
 mod window;

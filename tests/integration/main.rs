@@ -10,3 +10,4 @@ mod docs;
 mod lifecycle;
 mod segment_analytics;
 mod segment_language;
+mod strategy;
