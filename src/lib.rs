@@ -67,6 +67,7 @@ pub mod lifecycle;
 mod money;
 pub mod segment;
 pub mod store;
+pub mod strategy;
 pub mod synth;
 mod validation;
 mod window;

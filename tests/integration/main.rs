@@ -8,5 +8,6 @@ mod crm;
 mod customer_model;
 mod docs;
 mod lifecycle;
+mod rfm;
 mod segment_analytics;
 mod segment_language;

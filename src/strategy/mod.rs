@@ -1,0 +1,3 @@
+//! Relationship strategy: which customers to relate to, and how.
+
+pub mod rfm;
