@@ -65,11 +65,17 @@
 //! any cost data is [`StrategyError::NoCostData`]; the caller decides what margin to assume,
 //! if any, and calls [`select`].
 //!
+//! # RFM
+//!
+//! [`rfm`] scores customers by recency, frequency and monetary value, as quintiles of the
+//! population as of a date, and places them in the usual named groups.
+//!
 //! Everything here is pure: no store, no clock, no I/O.
 
 mod error;
 mod level;
 mod margin;
+pub mod rfm;
 
 pub use self::{
     error::StrategyError,

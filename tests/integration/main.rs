@@ -8,6 +8,7 @@ mod crm;
 mod customer_model;
 mod docs;
 mod lifecycle;
+mod rfm;
 mod segment_analytics;
 mod segment_language;
 mod strategy;

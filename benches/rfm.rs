@@ -1,0 +1,53 @@
+//! Criterion benchmark of RFM scoring over 1 000 000 synthetic customers
+//! (`clientele::synth::Population::new(1)`), on one core (scoring does not spawn threads):
+//!
+//! - `rfm/all_purchases`: frequency and monetary over every purchase up to the date;
+//! - `rfm/last_365_days`: the same over a trailing 365-day window.
+//!
+//! Each reports `Throughput::Elements`: customers per second. The target is under one second
+//! per million customers. Generating the customers is not measured.
+//!
+//! Run with `cargo bench --bench rfm`.
+
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented public function")]
+
+use std::{hint::black_box, time::Duration as StdDuration};
+
+use clientele::{
+    Window,
+    strategy::rfm::{RfmConfig, RfmScores},
+    synth::Population,
+};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const CUSTOMERS: usize = 1_000_000;
+
+fn bench(c: &mut Criterion) {
+    let population = Population::new(1);
+    let as_of = population.as_of();
+    let customers = population.customers(CUSTOMERS);
+    let all = RfmConfig { window: None, currency: population.currency() };
+    let year = RfmConfig { window: Some(Window::days(365)), ..all.clone() };
+
+    for (name, config) in [("all purchases", &all), ("last 365 days", &year)] {
+        let scores = RfmScores::compute(&customers, as_of, config).expect("synthetic ids are unique");
+        eprintln!("{name}: {} scored, {} without purchases", scores.len(), scores.unscored());
+        eprintln!("  R {:?}  F {:?}  M {:?}", scores.r_counts(), scores.f_counts(), scores.m_counts());
+        let groups: Vec<String> = scores.group_counts().map(|(g, n)| format!("{g} {n}")).collect();
+        eprintln!("  {}", groups.join(", "));
+    }
+
+    let mut group = c.benchmark_group("rfm");
+    group.throughput(Throughput::Elements(CUSTOMERS as u64));
+    group.sample_size(10).warm_up_time(StdDuration::from_secs(1)).measurement_time(StdDuration::from_secs(8));
+    group.bench_function("all_purchases", |b| {
+        b.iter(|| RfmScores::compute(black_box(&customers), as_of, &all).map(|s| s.len()))
+    });
+    group.bench_function("last_365_days", |b| {
+        b.iter(|| RfmScores::compute(black_box(&customers), as_of, &year).map(|s| s.len()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
