@@ -68,6 +68,7 @@ mod customer;
 mod error;
 pub mod lifecycle;
 mod money;
+pub mod rfm;
 pub mod segment;
 pub mod store;
 pub mod strategy;

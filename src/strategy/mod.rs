@@ -67,15 +67,16 @@
 //!
 //! # RFM
 //!
-//! [`rfm`] scores customers by recency, frequency and monetary value, as quintiles of the
-//! population as of a date, and places them in the usual named groups.
+//! [`rfm`] (also at the crate root, [`crate::rfm`], since segments read it too) scores
+//! customers by recency, frequency and monetary value, as quintiles of the population as of a
+//! date, and places them in the usual named groups.
 //!
 //! Everything here is pure: no store, no clock, no I/O.
 
 mod error;
 mod level;
 mod margin;
-pub mod rfm;
+pub use crate::rfm;
 
 pub use self::{
     error::StrategyError,

@@ -4,7 +4,7 @@
 //! ```
 //! use chrono::{Duration, TimeZone, Utc};
 //! use clientele::{Currency, Customer, CustomerId, Money, Purchase};
-//! use clientele::strategy::rfm::{RfmConfig, RfmGroup, RfmScores};
+//! use clientele::rfm::{RfmConfig, RfmGroup, RfmScores};
 //!
 //! let as_of = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 //! let egp = Currency::EGP;
@@ -136,7 +136,7 @@ impl Default for RfmConfig {
 /// ```
 /// use chrono::DateTime;
 /// use clientele::{Customer, CustomerId};
-/// use clientele::strategy::rfm::{RfmConfig, RfmError, RfmScores};
+/// use clientele::rfm::{RfmConfig, RfmError, RfmScores};
 /// let c = Customer::new(CustomerId::new(3), "Ada", DateTime::UNIX_EPOCH);
 /// let err = RfmScores::compute([&c, &c], DateTime::UNIX_EPOCH, &RfmConfig::default()).unwrap_err();
 /// assert_eq!(err, RfmError::DuplicateCustomer(CustomerId::new(3)));
@@ -158,7 +158,7 @@ pub enum RfmError {
 /// # Example
 ///
 /// ```
-/// use clientele::strategy::rfm::RfmGroup;
+/// use clientele::rfm::RfmGroup;
 /// assert_eq!("cannot_lose".parse::<RfmGroup>(), Ok(RfmGroup::CannotLose));
 /// assert_eq!(RfmGroup::PotentialLoyalist.name(), "potential_loyalist");
 /// assert_eq!(serde_json::to_string(&RfmGroup::AboutToSleep)?, r#""about_to_sleep""#);
@@ -199,7 +199,7 @@ impl RfmGroup {
     /// # Example
     ///
     /// ```
-    /// use clientele::strategy::rfm::RfmGroup;
+    /// use clientele::rfm::RfmGroup;
     /// assert_eq!(RfmGroup::ALL.len(), 11);
     /// assert!(RfmGroup::ALL.iter().all(|g| g.name().parse::<RfmGroup>() == Ok(*g)));
     /// ```
@@ -222,7 +222,7 @@ impl RfmGroup {
     /// # Example
     ///
     /// ```
-    /// use clientele::strategy::rfm::RfmGroup;
+    /// use clientele::rfm::RfmGroup;
     /// assert_eq!(RfmGroup::NeedAttention.name(), "need_attention");
     /// assert_eq!(RfmGroup::New.to_string(), "new");
     /// ```
@@ -248,7 +248,7 @@ impl RfmGroup {
     /// # Example
     ///
     /// ```
-    /// use clientele::strategy::rfm::RfmGroup;
+    /// use clientele::rfm::RfmGroup;
     /// assert_eq!(RfmGroup::of(5, 1), Some(RfmGroup::New));
     /// assert_eq!(RfmGroup::of(1, 5), Some(RfmGroup::CannotLose));
     /// assert_eq!(RfmGroup::of(0, 3), None);
@@ -276,7 +276,7 @@ impl fmt::Display for RfmGroup {
 /// # Example
 ///
 /// ```
-/// use clientele::strategy::rfm::RfmGroup;
+/// use clientele::rfm::RfmGroup;
 /// let err = "vip".parse::<RfmGroup>().unwrap_err();
 /// assert!(err.to_string().starts_with("unknown RFM group `vip` (expected one of champions, loyal,"));
 /// ```
@@ -303,7 +303,7 @@ impl FromStr for RfmGroup {
 /// # Example
 ///
 /// ```
-/// use clientele::strategy::rfm::{GRID, RfmGroup};
+/// use clientele::rfm::{GRID, RfmGroup};
 /// let new = GRID.iter().find(|cell| cell.group == RfmGroup::New).ok_or("in the grid")?;
 /// assert_eq!((new.r, new.f.clone()), (5, 1..=1));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -337,7 +337,7 @@ const fn cell(r: u8, f: RangeInclusive<u8>, group: RfmGroup) -> RfmCell {
 /// # Example
 ///
 /// ```
-/// use clientele::strategy::rfm::{GRID, RfmGroup};
+/// use clientele::rfm::{GRID, RfmGroup};
 /// let cells: usize = GRID.iter().map(|cell| cell.f.len()).sum();
 /// assert_eq!(cells, 25);
 /// assert!(RfmGroup::ALL.iter().all(|g| GRID.iter().any(|cell| cell.group == *g)));
@@ -404,7 +404,7 @@ const fn lookup() -> [[RfmGroup; 5]; 5] {
 /// # Example
 ///
 /// ```
-/// let table = clientele::strategy::rfm::markdown_grid();
+/// let table = clientele::rfm::markdown_grid();
 /// assert_eq!(table.lines().count(), 7);
 /// assert!(table.contains("| 5 | new | potential_loyalist | potential_loyalist | champions | champions |"));
 /// ```
@@ -430,7 +430,7 @@ pub fn markdown_grid() -> String {
 /// ```
 /// use chrono::{Duration, TimeZone, Utc};
 /// use clientele::{Currency, Customer, CustomerId, Money, Purchase};
-/// use clientele::strategy::rfm::{RfmConfig, RfmGroup, RfmScores};
+/// use clientele::rfm::{RfmConfig, RfmGroup, RfmScores};
 ///
 /// let as_of = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
 /// let ada = Customer::new(CustomerId::new(1), "Ada", as_of)
@@ -465,7 +465,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::{DateTime, Duration};
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let buyer = |id, days| Customer::new(CustomerId::new(id), "B", t)
     ///     .with_purchases(vec![Purchase::new(t + Duration::days(days), Money::new(100, Currency::USD))]);
@@ -485,7 +485,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::DateTime;
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let buyer = |id, n| Customer::new(CustomerId::new(id), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(100, Currency::USD)); n]);
@@ -504,7 +504,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::DateTime;
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let buyer = |id, cents| Customer::new(CustomerId::new(id), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(cents, Currency::USD))]);
@@ -524,7 +524,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::{DateTime, Duration};
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let c = Customer::new(CustomerId::new(1), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(100, Currency::USD))])?;
@@ -543,7 +543,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::{DateTime, Duration};
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, Window, strategy::rfm::{RfmConfig, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, Window, rfm::{RfmConfig, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let c = Customer::new(CustomerId::new(1), "B", t).with_purchases(vec![
     ///     Purchase::new(t, Money::new(100, Currency::USD)),
@@ -564,7 +564,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::DateTime;
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let c = Customer::new(CustomerId::new(1), "B", t).with_purchases(vec![
     ///     Purchase::new(t, Money::new(1_000, Currency::EGP)),
@@ -585,7 +585,7 @@ impl Rfm {
     ///
     /// ```
     /// # use chrono::DateTime;
-    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmGroup, RfmScores}};
+    /// # use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmGroup, RfmScores}};
     /// # let t = DateTime::UNIX_EPOCH;
     /// let c = Customer::new(CustomerId::new(1), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(100, Currency::USD))])?;
@@ -606,7 +606,7 @@ impl Rfm {
 /// # Example
 ///
 /// ```
-/// use clientele::strategy::rfm::{RfmConfig, RfmGroup, RfmScores};
+/// use clientele::rfm::{RfmConfig, RfmGroup, RfmScores};
 /// use clientele::synth::Population;
 ///
 /// let population = Population::new(1);
@@ -662,7 +662,7 @@ impl RfmScores {
     /// ```
     /// use chrono::{Duration, TimeZone, Utc};
     /// use clientele::{Currency, Customer, CustomerId, Money, Purchase};
-    /// use clientele::strategy::rfm::{RfmConfig, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmScores};
     ///
     /// let as_of = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
     /// let usd = Currency::USD;
@@ -735,7 +735,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::strategy::rfm::{RfmConfig, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmScores};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// assert_eq!(scores.as_of(), DateTime::UNIX_EPOCH);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -750,7 +750,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::{Currency, strategy::rfm::{RfmConfig, RfmScores}};
+    /// use clientele::{Currency, rfm::{RfmConfig, RfmScores}};
     /// let config = RfmConfig { currency: Currency::EUR, ..RfmConfig::default() };
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &config)?;
     /// assert_eq!(scores.config().currency, Currency::EUR);
@@ -766,7 +766,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::strategy::rfm::{RfmConfig, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmScores};
     /// assert_eq!(RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?.len(), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -780,7 +780,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::{Customer, CustomerId, strategy::rfm::{RfmConfig, RfmScores}};
+    /// use clientele::{Customer, CustomerId, rfm::{RfmConfig, RfmScores}};
     /// let c = Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH);
     /// assert!(RfmScores::compute([&c], DateTime::UNIX_EPOCH, &RfmConfig::default())?.is_empty());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -796,7 +796,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::{Customer, CustomerId, strategy::rfm::{RfmConfig, RfmScores}};
+    /// use clientele::{Customer, CustomerId, rfm::{RfmConfig, RfmScores}};
     /// let c = Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH);
     /// assert_eq!(RfmScores::compute([&c], DateTime::UNIX_EPOCH, &RfmConfig::default())?.unscored(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -811,7 +811,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::{CustomerId, strategy::rfm::{RfmConfig, RfmScores}};
+    /// use clientele::{CustomerId, rfm::{RfmConfig, RfmScores}};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// assert_eq!(scores.get(CustomerId::new(1)), None);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -827,7 +827,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// let t = DateTime::UNIX_EPOCH;
     /// let buyer = |id| Customer::new(CustomerId::new(id), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(100, Currency::USD))]);
@@ -848,7 +848,7 @@ impl RfmScores {
     /// ```
     /// use chrono::DateTime;
     /// use clientele::{Currency, Customer, CustomerId, Money, Purchase};
-    /// use clientele::strategy::rfm::{RfmConfig, RfmGroup, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmGroup, RfmScores};
     /// let t = DateTime::UNIX_EPOCH;
     /// let c = Customer::new(CustomerId::new(1), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(100, Currency::USD))])?;
@@ -867,7 +867,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::strategy::rfm::{RfmConfig, RfmGroup, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmGroup, RfmScores};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// assert_eq!(scores.group_count(RfmGroup::Champions), 0);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -883,7 +883,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::strategy::rfm::{RfmConfig, RfmGroup, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmGroup, RfmScores};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// let counts: Vec<(RfmGroup, usize)> = scores.group_counts().collect();
     /// assert_eq!(counts.len(), RfmGroup::ALL.len());
@@ -900,7 +900,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::strategy::rfm::{RfmConfig, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmScores};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// assert_eq!(scores.r_counts(), [0; 5]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -915,7 +915,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase, strategy::rfm::{RfmConfig, RfmScores}};
+    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase, rfm::{RfmConfig, RfmScores}};
     /// let t = DateTime::UNIX_EPOCH;
     /// let c = Customer::new(CustomerId::new(1), "B", t)
     ///     .with_purchases(vec![Purchase::new(t, Money::new(100, Currency::USD))])?;
@@ -933,7 +933,7 @@ impl RfmScores {
     ///
     /// ```
     /// use chrono::DateTime;
-    /// use clientele::strategy::rfm::{RfmConfig, RfmScores};
+    /// use clientele::rfm::{RfmConfig, RfmScores};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// assert_eq!(scores.m_counts().iter().sum::<usize>(), scores.len());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
