@@ -15,7 +15,7 @@ use std::{hint::black_box, time::Duration as StdDuration};
 
 use clientele::{
     Window,
-    strategy::rfm::{RfmConfig, RfmScores},
+    rfm::{RfmConfig, RfmScores},
     synth::Population,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

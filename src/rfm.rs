@@ -105,7 +105,7 @@ use crate::{
 /// # Example
 ///
 /// ```
-/// use clientele::{Currency, Window, strategy::rfm::RfmConfig};
+/// use clientele::{Currency, Window, rfm::RfmConfig};
 /// let config: RfmConfig = serde_json::from_str(r#"{"window": "12 months", "currency": "EGP"}"#)?;
 /// assert_eq!(config, RfmConfig { window: Some(Window::months(12)), currency: Currency::EGP });
 /// assert_eq!(serde_json::from_str::<RfmConfig>("{}")?, RfmConfig::default());

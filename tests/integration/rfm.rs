@@ -6,7 +6,7 @@
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use clientele::{
     Currency, Customer, CustomerId, Money, Purchase, Window,
-    strategy::rfm::{self, GRID, Rfm, RfmConfig, RfmError, RfmGroup, RfmScores},
+    rfm::{self, GRID, Rfm, RfmConfig, RfmError, RfmGroup, RfmScores},
     synth::Population,
 };
 use proptest::prelude::*;
