@@ -58,7 +58,7 @@ impl Target {
     /// The predicate "this operand has a value".
     fn presence(&self) -> Pred {
         let p = match self {
-            Target::Attr(n, _) => Presence::Attr(n.clone()),
+            Target::Attr(n, ty) => Presence::Attr(n.clone(), *ty),
             Target::Activity(..) => return Pred::Const(true),
             Target::Builtin(f) => match f.field {
                 Field::Generation => Presence::Generation,

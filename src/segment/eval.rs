@@ -10,6 +10,7 @@ use super::{
         BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, TagField,
         TextField, TextOp,
     },
+    schema::AttrType,
 };
 use crate::{
     customer::{AttrValue, ChannelSet, CreditStanding, Customer, Gender, Generation, TagSet, age_on},
@@ -233,7 +234,22 @@ fn present(p: &Presence, c: &Customer, ctx: &Ctx) -> bool {
         Presence::LoyaltyJoined => c.loyalty.is_some(),
         Presence::AnyPurchase => c.purchases().last_as_of(ctx.as_of).is_some(),
         Presence::Income => c.profile.annual_income.is_some_and(|m| m.currency() == ctx.currency),
-        Presence::Attr(n) => attr(c, n).is_some(),
+        Presence::Attr(n, ty) => attr_present(attr(c, n), *ty, ctx),
+    }
+}
+
+/// Whether an attribute declared with type `ty` has a value: one of that type (money in the
+/// schema's currency, a text list with an item). A value of another type counts as missing.
+fn attr_present(v: Option<&AttrValue>, ty: AttrType, ctx: &Ctx) -> bool {
+    match (ty, v) {
+        (AttrType::Bool, Some(AttrValue::Bool(_)))
+        | (AttrType::Int, Some(AttrValue::Int(_)))
+        | (AttrType::Decimal, Some(AttrValue::Decimal(_)))
+        | (AttrType::Text, Some(AttrValue::Text(_)))
+        | (AttrType::Date, Some(AttrValue::Date(_))) => true,
+        (AttrType::Money, Some(AttrValue::Money(m))) => m.currency() == ctx.currency,
+        (AttrType::TextList, Some(AttrValue::TextList(items))) => !items.is_empty(),
+        _ => false,
     }
 }
 

@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::ast::Activity;
+use super::{ast::Activity, schema::AttrType};
 use crate::{
     customer::{CountryCode, Generation},
     lifecycle::Stage,
@@ -148,7 +148,9 @@ pub(crate) enum Presence {
     /// Any purchase up to the evaluation instant (first and last purchase).
     AnyPurchase,
     Income,
-    Attr(String),
+    /// An attribute holding a value of its declared type (money in the schema's currency, a
+    /// text list not empty).
+    Attr(String, AttrType),
 }
 
 /// One test on one operand; true only when the operand is present.

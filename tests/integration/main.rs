@@ -9,3 +9,4 @@ mod customer_model;
 mod docs;
 mod lifecycle;
 mod segment_analytics;
+mod segment_eval;
