@@ -15,7 +15,10 @@ use super::{
         BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, TagField,
         TextField,
     },
-    snapshot::{AttrColumn, DictColumn, NO_CODE, NO_DATE, Snapshot, TagColumn, country_code, day_number, micros},
+    snapshot::{
+        AttrColumn, DictColumn, NO_CODE, NO_DATE, Snapshot, TagColumn, TimeKey, Times, count_upto, country_code,
+        day_number,
+    },
 };
 use crate::{customer::Generation, money::Decimal};
 
@@ -35,6 +38,8 @@ enum Kernel<'s> {
     Mask(&'s [u8], u32),
     I32(&'s [i32], i32, i32),
     I64(&'s [i64], i64, i64),
+    /// Exact instant keys (see [`Times`]) in `[lo, hi]`.
+    I128(&'s [i128], i128, i128),
     OptI64(&'s [Option<i64>], i64, i64),
     OptDecimal(&'s [Option<Decimal>], Range<Decimal>),
     OptBool(&'s [Option<bool>], bool),
@@ -48,25 +53,37 @@ enum Kernel<'s> {
     DictPresent(&'s [u32]),
     /// Channel bits: `(preferred, opted out to remove)`, mask, and all-or-any.
     Channels(&'s [u16], Option<&'s [u16]>, u16, bool),
-    Purchases(Purchases<'s>),
+    Purchases(Purchases<'s, i64>),
+    PurchasesExact(Purchases<'s, i128>),
 }
 
-/// A purchase-derived test: the window `(start, as_of]` in microseconds.
-struct Purchases<'s> {
+/// A purchase-derived test over the window `(start, as_of]`, with instants as the snapshot's
+/// [`TimeKey`]s: `start` and `as_of` are the greatest keys at or before them.
+struct Purchases<'s, K> {
     snap: &'s Snapshot,
-    start: Option<i64>,
-    as_of: i64,
-    test: PurchaseTest,
+    times: &'s [K],
+    start: Option<K>,
+    as_of: K,
+    test: PurchaseTest<K>,
+}
+
+/// What a purchase kernel tests, with instants before they become keys.
+#[derive(Clone, Copy)]
+enum Wanted {
+    Count(i64, i64),
+    Spent(i64, i64),
+    /// The first (`true`) or last purchase up to `as_of` is in the range.
+    Instant(bool, Range<DateTime<Utc>>),
 }
 
 #[derive(Clone, Copy)]
-enum PurchaseTest {
+enum PurchaseTest<K> {
     /// The number in the window is in `[lo, hi]`.
     Count(i64, i64),
     /// The spend in the window is in `[lo, hi]`.
     Spent(i64, i64),
     /// The first (`true`) or last purchase up to `as_of` is in `[lo, hi]`.
-    Instant(bool, i64, i64),
+    Instant(bool, K, K),
 }
 
 /// Inclusive integer bounds of a range (an empty range gives `lo > hi`).
@@ -86,10 +103,10 @@ fn day_bounds(r: &Range<NaiveDate>) -> (i32, i32) {
     (lo.max(NO_DATE + 1), hi)
 }
 
-/// Inclusive microsecond bounds of an instant range.
-fn micros_bounds(r: &Range<DateTime<Utc>>) -> (i64, i64) {
-    let lo = r.lo.map_or(i64::MIN, |(t, incl)| micros(t).saturating_add(i64::from(!incl)));
-    let hi = r.hi.map_or(i64::MAX, |(t, incl)| micros(t).saturating_sub(i64::from(!incl)));
+/// Inclusive [`TimeKey`] bounds of an instant range.
+fn time_bounds<K: TimeKey>(r: &Range<DateTime<Utc>>) -> (K, K) {
+    let lo = r.lo.map_or(K::MIN, |(t, incl)| K::lower(t, incl));
+    let hi = r.hi.map_or(K::MAX, |(t, incl)| K::upper(t, incl));
     (lo, hi)
 }
 
@@ -144,8 +161,30 @@ fn plan<'s>(p: &Pred, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kernel<'s> {
     }
 }
 
-fn purchases(snap: &Snapshot, start: Option<DateTime<Utc>>, as_of: DateTime<Utc>, test: PurchaseTest) -> Kernel<'_> {
-    Kernel::Purchases(Purchases { snap, start: start.map(micros), as_of: micros(as_of), test })
+/// A purchase kernel over the window `(start, as_of]`, in the keys of the snapshot's layout.
+fn purchases(snap: &Snapshot, start: Option<DateTime<Utc>>, as_of: DateTime<Utc>, test: Wanted) -> Kernel<'_> {
+    fn make<'s, K: TimeKey>(
+        snap: &'s Snapshot,
+        times: &'s [K],
+        start: Option<DateTime<Utc>>,
+        as_of: DateTime<Utc>,
+        test: Wanted,
+    ) -> Purchases<'s, K> {
+        let test = match test {
+            Wanted::Count(lo, hi) => PurchaseTest::Count(lo, hi),
+            Wanted::Spent(lo, hi) => PurchaseTest::Spent(lo, hi),
+            Wanted::Instant(first, r) => {
+                let (lo, hi) = time_bounds(&r);
+                PurchaseTest::Instant(first, lo, hi)
+            }
+        };
+        let upper = |t: DateTime<Utc>| K::upper(t, true);
+        Purchases { snap, times, start: start.map(upper), as_of: upper(as_of), test }
+    }
+    match &snap.times {
+        Times::Nanos(cols) => Kernel::Purchases(make(snap, &cols.purchase_at, start, as_of, test)),
+        Times::Exact(cols) => Kernel::PurchasesExact(make(snap, &cols.purchase_at, start, as_of, test)),
+    }
 }
 
 fn attr<'s>(snap: &'s Snapshot, name: &str) -> Option<&'s AttrColumn> {
@@ -165,7 +204,7 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
             let (lo, hi) = int_bounds(r);
             match f {
                 IntField::Referrals => Kernel::I64(&snap.referrals, lo, hi),
-                IntField::Purchases => purchases(snap, None, as_of, PurchaseTest::Count(lo, hi)),
+                IntField::Purchases => purchases(snap, None, as_of, Wanted::Count(lo, hi)),
                 IntField::Attr(n) => match attr(snap, n) {
                     Some(AttrColumn::Int(col)) => Kernel::OptI64(col, lo, hi),
                     _ => none,
@@ -175,7 +214,7 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
         Leaf::Money(f, r) => {
             let (lo, hi) = int_bounds(r);
             match f {
-                MoneyField::Spent => purchases(snap, None, as_of, PurchaseTest::Spent(lo, hi)),
+                MoneyField::Spent => purchases(snap, None, as_of, Wanted::Spent(lo, hi)),
                 MoneyField::Income => Kernel::OptI64(&snap.income, lo, hi),
                 MoneyField::Attr(n) => match attr(snap, n) {
                     Some(AttrColumn::Money(col)) => Kernel::OptI64(col, lo, hi),
@@ -198,20 +237,31 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
                 },
             }
         }
-        Leaf::Instant(f, r) => {
-            let (lo, hi) = micros_bounds(r);
-            match f {
-                InstantField::CreatedAt => Kernel::I64(&snap.created_at, lo, hi),
-                InstantField::StageSince => Kernel::I64(&snap.stage_since, lo, hi),
-                InstantField::FirstPurchase => purchases(snap, None, as_of, PurchaseTest::Instant(true, lo, hi)),
-                InstantField::LastPurchase => purchases(snap, None, as_of, PurchaseTest::Instant(false, lo, hi)),
+        Leaf::Instant(f, r) => match (f, &snap.times) {
+            (InstantField::FirstPurchase, _) => purchases(snap, None, as_of, Wanted::Instant(true, *r)),
+            (InstantField::LastPurchase, _) => purchases(snap, None, as_of, Wanted::Instant(false, *r)),
+            (InstantField::CreatedAt, Times::Nanos(cols)) => {
+                let (lo, hi) = time_bounds(r);
+                Kernel::I64(&cols.created_at, lo, hi)
             }
-        }
+            (InstantField::StageSince, Times::Nanos(cols)) => {
+                let (lo, hi) = time_bounds(r);
+                Kernel::I64(&cols.stage_since, lo, hi)
+            }
+            (InstantField::CreatedAt, Times::Exact(cols)) => {
+                let (lo, hi) = time_bounds(r);
+                Kernel::I128(&cols.created_at, lo, hi)
+            }
+            (InstantField::StageSince, Times::Exact(cols)) => {
+                let (lo, hi) = time_bounds(r);
+                Kernel::I128(&cols.stage_since, lo, hi)
+            }
+        },
         Leaf::ActivitySince(a, start, at, r) => {
             let (lo, hi) = int_bounds(r);
             let test = match a {
-                Activity::Purchases => PurchaseTest::Count(lo, hi),
-                Activity::Spent => PurchaseTest::Spent(lo, hi),
+                Activity::Purchases => Wanted::Count(lo, hi),
+                Activity::Spent => Wanted::Spent(lo, hi),
             };
             purchases(snap, *start, *at, test)
         }
@@ -280,7 +330,7 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
             Presence::Needs => Kernel::NonEmpty(&snap.needs.nonempty),
             Presence::Channels(f) => plan_leaf(&Leaf::Channels(*f, false, u16::MAX), snap, as_of),
             Presence::LoyaltyJoined => Kernel::DatePresent(&snap.loyalty_joined, true),
-            Presence::AnyPurchase => purchases(snap, None, as_of, PurchaseTest::Count(1, i64::MAX)),
+            Presence::AnyPurchase => purchases(snap, None, as_of, Wanted::Count(1, i64::MAX)),
             Presence::Income => Kernel::OptI64(&snap.income, i64::MIN, i64::MAX),
             Presence::Attr(n, _) => match attr(snap, n) {
                 Some(AttrColumn::Bool(c)) => Kernel::Or(vec![Kernel::OptBool(c, true), Kernel::OptBool(c, false)]),
@@ -321,18 +371,13 @@ fn row_bits(row0: usize, n: usize, out: &mut [u64], cond: impl Fn(usize) -> bool
     }
 }
 
-impl Purchases<'_> {
+impl<K: TimeKey> Purchases<'_, K> {
     /// The row's purchases up to `as_of`, and those in the window, as global index ranges.
     #[inline]
     fn window(&self, row: usize) -> (usize, usize, usize) {
         let (start, end) = self.snap.purchases_of(row);
-        let times = &self.snap.purchase_at[start..end];
-        // Most rows have all their purchases before the evaluation instant.
-        let upto = if times.last().is_none_or(|&t| t <= self.as_of) {
-            times.len()
-        } else {
-            times.partition_point(|&t| t <= self.as_of)
-        };
+        let times = &self.times[start..end];
+        let upto = count_upto(times, self.as_of);
         let from = match self.start {
             None => 0,
             Some(s) => times[..upto].partition_point(|&t| t <= s),
@@ -349,15 +394,14 @@ impl Purchases<'_> {
                 lo <= n && n <= hi
             }
             PurchaseTest::Spent(lo, hi) => {
-                let prefix = &self.snap.spent_prefix;
-                let s = prefix[upto + row].saturating_sub(prefix[from + row]);
+                let s = self.snap.spent_between(row, from, upto);
                 lo <= s && s <= hi
             }
             PurchaseTest::Instant(is_first, lo, hi) => {
                 if upto == first {
                     return false;
                 }
-                let t = self.snap.purchase_at[if is_first { first } else { upto - 1 }];
+                let t = self.times[if is_first { first } else { upto - 1 }];
                 lo <= t && t <= hi
             }
         }
@@ -411,6 +455,7 @@ fn fill(k: &Kernel<'_>, row0: usize, n: usize, out: &mut [u64]) {
         Kernel::Mask(col, mask) => map_bits(&col[row0..end], out, |v| (mask >> v) & 1 != 0),
         Kernel::I32(col, lo, hi) => map_bits(&col[row0..end], out, |v| *lo <= v && v <= *hi),
         Kernel::I64(col, lo, hi) => map_bits(&col[row0..end], out, |v| *lo <= v && v <= *hi),
+        Kernel::I128(col, lo, hi) => map_bits(&col[row0..end], out, |v| *lo <= v && v <= *hi),
         Kernel::OptI64(col, lo, hi) => map_bits(&col[row0..end], out, |v| v.is_some_and(|v| *lo <= v && v <= *hi)),
         Kernel::OptDecimal(col, r) => map_bits(&col[row0..end], out, |v| v.is_some_and(|v| r.contains(v))),
         Kernel::OptBool(col, want) => map_bits(&col[row0..end], out, |v| v == Some(*want)),
@@ -439,6 +484,7 @@ fn fill(k: &Kernel<'_>, row0: usize, n: usize, out: &mut [u64]) {
             }
         }
         Kernel::Purchases(p) => row_bits(row0, n, out, |row| p.test(row)),
+        Kernel::PurchasesExact(p) => row_bits(row0, n, out, |row| p.test(row)),
     }
 }
 

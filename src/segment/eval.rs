@@ -235,16 +235,22 @@ fn present(p: &Presence, c: &Customer, ctx: &Ctx) -> bool {
         Presence::LoyaltyJoined => c.loyalty.is_some(),
         Presence::AnyPurchase => c.purchases().last_as_of(ctx.as_of).is_some(),
         Presence::Income => c.profile.annual_income.is_some_and(|m| m.currency() == ctx.currency),
-        Presence::Attr(n, ty) => match (attr(c, n), ty) {
-            (Some(AttrValue::Money(m)), AttrType::Money) => m.currency() == ctx.currency,
-            (Some(AttrValue::Bool(_)), AttrType::Bool)
-            | (Some(AttrValue::Int(_)), AttrType::Int)
-            | (Some(AttrValue::Decimal(_)), AttrType::Decimal)
-            | (Some(AttrValue::Text(_)), AttrType::Text)
-            | (Some(AttrValue::Date(_)), AttrType::Date)
-            | (Some(AttrValue::TextList(_)), AttrType::TextList) => true,
-            _ => false,
-        },
+        Presence::Attr(n, ty) => attr_present(attr(c, n), *ty, ctx),
+    }
+}
+
+/// Whether an attribute declared with type `ty` has a value: one of that type (money in the
+/// schema's currency, a text list with an item). A value of another type counts as missing.
+fn attr_present(v: Option<&AttrValue>, ty: AttrType, ctx: &Ctx) -> bool {
+    match (ty, v) {
+        (AttrType::Bool, Some(AttrValue::Bool(_)))
+        | (AttrType::Int, Some(AttrValue::Int(_)))
+        | (AttrType::Decimal, Some(AttrValue::Decimal(_)))
+        | (AttrType::Text, Some(AttrValue::Text(_)))
+        | (AttrType::Date, Some(AttrValue::Date(_))) => true,
+        (AttrType::Money, Some(AttrValue::Money(m))) => m.currency() == ctx.currency,
+        (AttrType::TextList, Some(AttrValue::TextList(items))) => !items.is_empty(),
+        _ => false,
     }
 }
 

@@ -150,8 +150,8 @@ pub(crate) enum Presence {
     /// Any purchase up to the evaluation instant (first and last purchase).
     AnyPurchase,
     Income,
-    /// A stored value of the declared type (money: in the schema's currency); a value of
-    /// another type is missing, as it is for every other test.
+    /// An attribute holding a value of its declared type (money in the schema's currency, a
+    /// text list not empty).
     Attr(String, AttrType),
 }
 

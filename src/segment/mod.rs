@@ -104,7 +104,7 @@
 //!   `age != 30`, `age not between 1 and 2`, `city not in ("x")` and `generation != gen_z`
 //!   are all false without the value. `not` is plain negation, so `not (age = 30)` is true
 //!   for a customer without a birth date. `is set` is true exactly when the value is present;
-//!   for sets, when the set is not empty.
+//!   for sets and text lists, when not empty.
 //! - **Always present:** `stage`, `gender` (which has the value `unknown`), `credit`,
 //!   `loyalty_member`, `referrals`, `exclusive`, `purchases`, `spent`, the windowed
 //!   functions, `created_at`, `stage_since`.

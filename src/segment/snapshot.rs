@@ -19,8 +19,148 @@ pub(crate) fn day_number(d: NaiveDate) -> i32 {
     d.num_days_from_ce()
 }
 
-pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
-    t.timestamp_micros()
+/// Stored instants as integers that compare like the instants, in one of two layouts (see
+/// [`Times`]). Microseconds would not do: an instant a few nanoseconds after another would
+/// compare equal to it, and a leap second after the second that follows it.
+pub(crate) trait TimeKey: Copy + Ord + Send + Sync {
+    /// Below or equal to every key.
+    const MIN: Self;
+    /// Above or equal to every key.
+    const MAX: Self;
+    /// The key of an instant to store, if this layout holds it.
+    fn key(t: DateTime<Utc>) -> Option<Self>;
+    /// The least `k` such that a stored instant is at or after `t` (after it, when `incl` is
+    /// false) exactly when its key is at least `k`.
+    fn lower(t: DateTime<Utc>, incl: bool) -> Self;
+    /// The greatest `k` such that a stored instant is at or before `t` (before it, when
+    /// `incl` is false) exactly when its key is at most `k`.
+    fn upper(t: DateTime<Utc>, incl: bool) -> Self;
+}
+
+/// Exact for every instant: the seconds since the epoch times 2^32, plus the nanoseconds into
+/// the second (under 2 × 10^9 even in a leap second, which so sorts before the next second).
+fn exact_key(t: DateTime<Utc>) -> i128 {
+    i128::from(t.timestamp()) * (1 << 32) + i128::from(t.timestamp_subsec_nanos())
+}
+
+impl TimeKey for i128 {
+    const MIN: i128 = i128::MIN;
+    const MAX: i128 = i128::MAX;
+    fn key(t: DateTime<Utc>) -> Option<i128> {
+        Some(exact_key(t))
+    }
+    fn lower(t: DateTime<Utc>, incl: bool) -> i128 {
+        exact_key(t) + i128::from(!incl)
+    }
+    fn upper(t: DateTime<Utc>, incl: bool) -> i128 {
+        exact_key(t) - i128::from(!incl)
+    }
+}
+
+/// Nanoseconds in a second.
+const NANOS: i128 = 1_000_000_000;
+
+/// The greatest and the least nanosecond key of an instant `i64` keys hold that is at or
+/// before `t`, and at or after `t`; clamped to `i64::MIN` and `i64::MAX`, which no key is.
+fn nanos_around(t: DateTime<Utc>) -> (i64, i64) {
+    let secs = i128::from(t.timestamp());
+    let sub = i128::from(t.timestamp_subsec_nanos());
+    // No stored instant is in a leap second: the ones around it are at the end of its second
+    // and at the start of the next.
+    let (before, after) = if sub >= NANOS {
+        let next = (secs + 1) * NANOS;
+        (next - 1, next)
+    } else {
+        (secs * NANOS + sub, secs * NANOS + sub)
+    };
+    let clamp = |n: i128| i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX });
+    (clamp(before), clamp(after))
+}
+
+/// Nanoseconds since the epoch, for the instants strictly between `i64::MIN` and `i64::MAX`
+/// nanoseconds (years 1677 to 2262) and not in a leap second.
+impl TimeKey for i64 {
+    const MIN: i64 = i64::MIN;
+    const MAX: i64 = i64::MAX;
+    fn key(t: DateTime<Utc>) -> Option<i64> {
+        let (before, after) = nanos_around(t);
+        (before == after && before != i64::MIN && before != i64::MAX).then_some(before)
+    }
+    fn lower(t: DateTime<Utc>, incl: bool) -> i64 {
+        let (before, after) = nanos_around(t);
+        if incl { after } else { before.saturating_add(1) }
+    }
+    fn upper(t: DateTime<Utc>, incl: bool) -> i64 {
+        let (before, after) = nanos_around(t);
+        if incl { before } else { after.saturating_sub(1) }
+    }
+}
+
+/// The instant columns, as [`TimeKey`]s.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TimeColumns<K> {
+    pub created_at: Vec<K>,
+    pub stage_since: Vec<K>,
+    /// Purchases of row `r` are `purchase_at[offsets[r]..offsets[r + 1]]`, in time order.
+    pub purchase_at: Vec<K>,
+}
+
+/// The instants of a snapshot: nanoseconds in `i64` while every instant stored fits (all
+/// real data: years 1677 to 2262, no leap second), exact `i128` keys otherwise.
+#[derive(Debug, Clone)]
+pub(crate) enum Times {
+    Nanos(TimeColumns<i64>),
+    Exact(TimeColumns<i128>),
+}
+
+/// Which instant column.
+#[derive(Clone, Copy)]
+enum TimeColumn {
+    CreatedAt,
+    StageSince,
+    Purchase,
+}
+
+impl<K> TimeColumns<K> {
+    fn column(&mut self, which: TimeColumn) -> &mut Vec<K> {
+        match which {
+            TimeColumn::CreatedAt => &mut self.created_at,
+            TimeColumn::StageSince => &mut self.stage_since,
+            TimeColumn::Purchase => &mut self.purchase_at,
+        }
+    }
+}
+
+impl Times {
+    fn push(&mut self, which: TimeColumn, t: DateTime<Utc>) {
+        if let Times::Nanos(cols) = self {
+            if let Some(k) = i64::key(t) {
+                cols.column(which).push(k);
+                return;
+            }
+            // The first instant `i64` keys cannot hold: rewrite the keys so far exactly.
+            let exact = |v: &Vec<i64>| {
+                v.iter()
+                    .map(|&n| i128::from(n).div_euclid(NANOS) * (1 << 32) + i128::from(n).rem_euclid(NANOS))
+                    .collect()
+            };
+            *self = Times::Exact(TimeColumns {
+                created_at: exact(&cols.created_at),
+                stage_since: exact(&cols.stage_since),
+                purchase_at: exact(&cols.purchase_at),
+            });
+        }
+        if let Times::Exact(cols) = self {
+            cols.column(which).push(exact_key(t));
+        }
+    }
+}
+
+/// How many of `times` (in order) are at or before the key `upto`.
+#[inline]
+pub(crate) fn count_upto<K: Ord + Copy>(times: &[K], upto: K) -> usize {
+    // Most rows have all their purchases before the instant asked about.
+    if times.last().is_none_or(|&t| t <= upto) { times.len() } else { times.partition_point(|&t| t <= upto) }
 }
 
 /// Text coded through a dictionary: `codes[row]` indexes `values`, or is `NO_CODE`.
@@ -122,16 +262,21 @@ pub struct Snapshot {
     pub(crate) loyalty_joined: Vec<i32>,
     pub(crate) referrals: Vec<i64>,
     pub(crate) exclusive: Vec<bool>,
-    pub(crate) created_at: Vec<i64>,
-    pub(crate) stage_since: Vec<i64>,
     pub(crate) income: Vec<Option<i64>>,
-    /// Purchases of row `r` are `purchase_at[offsets[r]..offsets[r + 1]]`, in time order.
+    /// Where the purchases of each row start in the purchase columns: row `r` has
+    /// `offsets[r]..offsets[r + 1]`.
     pub(crate) offsets: Vec<u32>,
-    pub(crate) purchase_at: Vec<i64>,
+    /// `created_at`, `stage_since` and the purchase instants.
+    pub(crate) times: Times,
     /// Running totals in the snapshot's currency, one entry per purchase plus one per row:
     /// for row `r`, `spent_prefix[k + r]` is what the row spent before its purchase at global
-    /// index `k` (other currencies add 0), and `spent_prefix[end + r]` its total.
+    /// index `k` (other currencies add 0), and `spent_prefix[end + r]` its total. Saturating
+    /// at `i64::MAX`: see `spent_overflow`.
     pub(crate) spent_prefix: Vec<i64>,
+    /// For the rows whose total passes `i64::MAX` (so `spent_prefix` saturates and the spend in
+    /// a window is no longer the difference of two of its entries): the exact running totals,
+    /// entry `k` before the row's `k`th purchase and the last one its total.
+    pub(crate) spent_overflow: HashMap<usize, Vec<i128>>,
     /// Running totals laid out as `spent_prefix`, over the purchases in the snapshot's
     /// currency whose cost is known (in that currency too): the amounts of those purchases.
     /// Used for margins, which are only defined where the cost is.
@@ -200,12 +345,11 @@ impl Snapshot {
             loyalty_joined: Vec::new(),
             referrals: Vec::new(),
             exclusive: Vec::new(),
-            created_at: Vec::new(),
-            stage_since: Vec::new(),
             income: Vec::new(),
             offsets: vec![0],
-            purchase_at: Vec::new(),
+            times: Times::Nanos(TimeColumns::default()),
             spent_prefix: Vec::new(),
+            spent_overflow: HashMap::new(),
             costed_prefix: Vec::new(),
             cost_prefix: Vec::new(),
             attributes: schema
@@ -248,12 +392,12 @@ impl Snapshot {
         self.loyalty_joined.push(c.loyalty.as_ref().map_or(NO_DATE, |l| day_number(l.joined)));
         self.referrals.push(i64::from(c.referrals));
         self.exclusive.push(c.exclusive);
-        self.created_at.push(micros(c.created_at()));
-        self.stage_since.push(micros(c.lifecycle().since()));
+        self.times.push(TimeColumn::CreatedAt, c.created_at());
+        self.times.push(TimeColumn::StageSince, c.lifecycle().since());
         self.income.push(c.profile.annual_income.filter(|m| m.currency() == self.currency).map(|m| m.minor()));
         let (mut running, mut costed, mut cost) = (0i64, 0i64, 0i64);
         for p in c.purchases().as_slice() {
-            self.purchase_at.push(micros(p.at));
+            self.times.push(TimeColumn::Purchase, p.at);
             self.spent_prefix.push(running);
             self.costed_prefix.push(costed);
             self.cost_prefix.push(cost);
@@ -268,7 +412,21 @@ impl Snapshot {
         self.spent_prefix.push(running);
         self.costed_prefix.push(costed);
         self.cost_prefix.push(cost);
-        self.offsets.push(u32::try_from(self.purchase_at.len()).unwrap_or(u32::MAX));
+        if running == i64::MAX {
+            let mut exact = vec![0i128];
+            for p in c.purchases().as_slice() {
+                let add = if p.amount.currency() == self.currency { i128::from(p.amount.minor()) } else { 0 };
+                exact.push(exact.last().copied().unwrap_or(0) + add);
+            }
+            if exact.last().is_some_and(|&total| total > i128::from(i64::MAX)) {
+                self.spent_overflow.insert(self.ids.len() - 1, exact);
+            }
+        }
+        let purchases = match &self.times {
+            Times::Nanos(cols) => cols.purchase_at.len(),
+            Times::Exact(cols) => cols.purchase_at.len(),
+        };
+        self.offsets.push(u32::try_from(purchases).unwrap_or(u32::MAX));
         for (name, col) in &mut self.attributes {
             let v = c.attributes.get(name);
             match col {
@@ -393,20 +551,41 @@ impl Snapshot {
     /// snapshot's currency, `(spent, amounts of purchases with a known cost, their costs)`.
     pub(crate) fn totals_upto(&self, row: usize, as_of: DateTime<Utc>) -> (i64, i64, i64) {
         let (start, end) = self.purchases_of(row);
-        let times = self.purchase_at.get(start..end).unwrap_or(&[]);
-        let as_of = micros(as_of);
-        // Most rows have all their purchases before the instant asked about.
         let upto = start
-            + if times.last().is_none_or(|&t| t <= as_of) {
-                times.len()
-            } else {
-                times.partition_point(|&t| t <= as_of)
+            + match &self.times {
+                Times::Nanos(cols) => {
+                    count_upto(cols.purchase_at.get(start..end).unwrap_or(&[]), i64::upper(as_of, true))
+                }
+                Times::Exact(cols) => {
+                    count_upto(cols.purchase_at.get(start..end).unwrap_or(&[]), i128::upper(as_of, true))
+                }
             };
         let between = |prefix: &[i64]| {
             let at = |k: usize| prefix.get(k + row).copied().unwrap_or(0);
             at(upto).saturating_sub(at(start))
         };
         (between(&self.spent_prefix), between(&self.costed_prefix), between(&self.cost_prefix))
+    }
+
+    /// What `row` spent in the snapshot's currency on its purchases at global indices
+    /// `from..upto`, saturating at `i64::MAX` like a sum row by row.
+    #[inline]
+    pub(crate) fn spent_between(&self, row: usize, from: usize, upto: usize) -> i64 {
+        let (total, before) = (self.spent_prefix[upto + row], self.spent_prefix[from + row]);
+        if total == i64::MAX { self.spent_between_saturated(row, from, upto) } else { total - before }
+    }
+
+    /// [`spent_between`](Self::spent_between) where the running total has reached `i64::MAX`.
+    #[cold]
+    fn spent_between_saturated(&self, row: usize, from: usize, upto: usize) -> i64 {
+        match self.spent_overflow.get(&row) {
+            Some(exact) => {
+                let first = self.purchases_of(row).0;
+                i64::try_from(exact[upto - first] - exact[from - first]).unwrap_or(i64::MAX)
+            }
+            // Exactly `i64::MAX`, without overflow: the running totals are exact.
+            None => i64::MAX - self.spent_prefix[from + row],
+        }
     }
 
     /// The channels `row` can be reached by (preferred and not opted out), as

@@ -10,5 +10,6 @@ mod docs;
 mod lifecycle;
 mod rfm;
 mod segment_analytics;
+mod segment_eval;
 mod segment_language;
 mod strategy;
