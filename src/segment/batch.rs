@@ -12,8 +12,8 @@ use super::{
     bitmap::Bitmap,
     eval::text_matches,
     ir::{
-        BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, TagField,
-        TextField,
+        BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, RfmPart,
+        TagField, TextField,
     },
     snapshot::{
         AttrColumn, DictColumn, NO_CODE, NO_DATE, Snapshot, TagColumn, TimeKey, Times, count_upto, country_code,
@@ -197,6 +197,8 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
         Leaf::Stage(m) => Kernel::Mask(&snap.stage, u32::from(*m)),
         Leaf::Gender(m) => Kernel::Mask(&snap.gender, u32::from(*m)),
         Leaf::Credit(m) => Kernel::Mask(&snap.credit, u32::from(*m)),
+        // Group column values are positions plus one, 0 for none.
+        Leaf::RfmGroup(m) => Kernel::Mask(&snap.rfm[3], u32::from(*m) << 1),
         Leaf::Generation(m) => {
             Kernel::Or(generation_days(*m).into_iter().map(|(lo, hi)| Kernel::I32(&snap.birth, lo, hi)).collect())
         }
@@ -204,6 +206,16 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
             let (lo, hi) = int_bounds(r);
             match f {
                 IntField::Referrals => Kernel::I64(&snap.referrals, lo, hi),
+                IntField::Rfm(part) => {
+                    // Scores are 1 to 5 (0 for none): the range as a mask of scores.
+                    let mask = (1..=5i64).filter(|v| lo <= *v && *v <= hi).fold(0u32, |m, v| m | 1 << v);
+                    let col = match part {
+                        RfmPart::R => &snap.rfm[0],
+                        RfmPart::F => &snap.rfm[1],
+                        RfmPart::M => &snap.rfm[2],
+                    };
+                    Kernel::Mask(col, mask)
+                }
                 IntField::Purchases => purchases(snap, None, as_of, Wanted::Count(lo, hi)),
                 IntField::Attr(n) => match attr(snap, n) {
                     Some(AttrColumn::Int(col)) => Kernel::OptI64(col, lo, hi),
@@ -331,6 +343,7 @@ fn plan_leaf<'s>(leaf: &Leaf, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kerne
             Presence::Channels(f) => plan_leaf(&Leaf::Channels(*f, false, u16::MAX), snap, as_of),
             Presence::LoyaltyJoined => Kernel::DatePresent(&snap.loyalty_joined, true),
             Presence::AnyPurchase => purchases(snap, None, as_of, Wanted::Count(1, i64::MAX)),
+            Presence::Rfm => Kernel::Mask(&snap.rfm[3], !1),
             Presence::Income => Kernel::OptI64(&snap.income, i64::MIN, i64::MAX),
             Presence::Attr(n, _) => match attr(snap, n) {
                 Some(AttrColumn::Bool(c)) => Kernel::Or(vec![Kernel::OptBool(c, true), Kernel::OptBool(c, false)]),

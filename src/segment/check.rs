@@ -6,9 +6,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{
     ast::{CmpOp, Condition, Expr, Literal, Operand, Spanned, Test},
     error::{ErrorKind, SegmentError},
+    eval::rfm_group_bit,
     ir::{
-        BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, TagField,
-        TextField, TextOp, generation_bit, stage_bit,
+        BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, RfmPart,
+        TagField, TextField, TextOp, generation_bit, stage_bit,
     },
     schema::{AttrType, Field, FieldInfo, FieldType, Schema, suggest},
 };
@@ -16,6 +17,7 @@ use crate::{
     customer::{Channel, CountryCode, CreditStanding, Gender, Generation, TagSet},
     lifecycle::Stage,
     money::{Decimal, Money},
+    rfm::RfmGroup,
 };
 
 /// Checks `expr` against `schema` and lowers it.
@@ -76,6 +78,7 @@ impl Target {
                 Field::LoyaltyJoined => Presence::LoyaltyJoined,
                 Field::FirstPurchase | Field::LastPurchase => Presence::AnyPurchase,
                 Field::Income => Presence::Income,
+                Field::RfmR | Field::RfmF | Field::RfmM | Field::RfmGroup => Presence::Rfm,
                 Field::Stage
                 | Field::Gender
                 | Field::Credit
@@ -214,6 +217,9 @@ impl Checker<'_> {
                 let field = match &target {
                     Target::Builtin(f) if f.field == Field::Age => None,
                     Target::Builtin(f) if f.field == Field::Referrals => Some(IntField::Referrals),
+                    Target::Builtin(f) if f.field == Field::RfmR => Some(IntField::Rfm(RfmPart::R)),
+                    Target::Builtin(f) if f.field == Field::RfmF => Some(IntField::Rfm(RfmPart::F)),
+                    Target::Builtin(f) if f.field == Field::RfmM => Some(IntField::Rfm(RfmPart::M)),
                     Target::Builtin(_) => Some(IntField::Purchases),
                     Target::Attr(n, _) => Some(IntField::Attr(n.clone())),
                     Target::Activity(..) => None,
@@ -287,6 +293,19 @@ impl Checker<'_> {
                     Ok(1u8 << CreditStanding::ALL.iter().position(|x| *x == g).unwrap_or(0))
                 };
                 symbols(&c.test, bit, Leaf::Credit).ok_or_else(unsupported)??
+            }
+            FieldType::RfmGroup => {
+                let bit = |v: &Spanned<Literal>| {
+                    lit.symbol(v, RfmGroup::ALL.iter().map(|g| (g.name(), *g))).map(rfm_group_bit)
+                };
+                // Like every comparison, `!=` and `not in` are false without scores.
+                let p = symbols(&c.test, bit, Leaf::RfmGroup).ok_or_else(unsupported)??;
+                match &c.test {
+                    Test::Compare { op: CmpOp::Ne, .. } | Test::In { negated: true, .. } => {
+                        Pred::and(vec![target.presence(), p])
+                    }
+                    _ => p,
+                }
             }
             FieldType::Generation => {
                 let bit = |v: &Spanned<Literal>| {

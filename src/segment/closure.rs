@@ -53,14 +53,14 @@ pub(crate) fn compile(p: &Pred, ctx: Ctx) -> RowFn {
             Arc::new(move |_| b)
         }
         Pred::And(items) => {
-            let fs: Vec<RowFn> = items.iter().map(|i| compile(i, ctx)).collect();
+            let fs: Vec<RowFn> = items.iter().map(|i| compile(i, ctx.clone())).collect();
             match <[RowFn; 2]>::try_from(fs) {
                 Ok([a, b]) => Arc::new(move |c| a(c) && b(c)),
                 Err(fs) => Arc::new(move |c| fs.iter().all(|f| f(c))),
             }
         }
         Pred::Or(items) => {
-            let fs: Vec<RowFn> = items.iter().map(|i| compile(i, ctx)).collect();
+            let fs: Vec<RowFn> = items.iter().map(|i| compile(i, ctx.clone())).collect();
             match <[RowFn; 2]>::try_from(fs) {
                 Ok([a, b]) => Arc::new(move |c| a(c) || b(c)),
                 Err(fs) => Arc::new(move |c| fs.iter().any(|f| f(c))),
@@ -81,11 +81,11 @@ const _: () = {
 };
 
 fn compile_leaf(leaf: &Leaf, ctx: Ctx) -> RowFn {
-    let fallback = || -> RowFn {
-        let leaf = leaf.clone();
+    let (as_of, currency) = (ctx.as_of, ctx.currency);
+    let fallback = move || -> RowFn {
+        let (leaf, ctx) = (leaf.clone(), ctx.clone());
         Arc::new(move |c| leaf_value(&leaf, c, &ctx))
     };
-    let as_of = ctx.as_of;
     match leaf {
         Leaf::Stage(mask) => {
             let mask = u32::from(*mask);
@@ -167,7 +167,7 @@ fn compile_leaf(leaf: &Leaf, ctx: Ctx) -> RowFn {
             })
         }
         Leaf::ActivitySince(activity, start, at, r) => {
-            let (start, at, r, currency) = (*start, *at, *r, ctx.currency);
+            let (start, at, r) = (*start, *at, *r);
             match activity {
                 Activity::Purchases => Arc::new(move |c| {
                     let list = c.purchases().as_slice();

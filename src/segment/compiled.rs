@@ -45,6 +45,7 @@ pub struct Segment {
     expr: Expr,
     pred: Pred,
     currency: Currency,
+    rfm: Option<std::sync::Arc<crate::rfm::RfmScores>>,
 }
 
 impl Segment {
@@ -84,7 +85,7 @@ impl Segment {
     /// ```
     pub fn from_expr(expr: Expr, schema: &Schema) -> Result<Segment, SegmentError> {
         let pred = check(&expr, schema)?;
-        Ok(Segment { expr, pred, currency: schema.currency() })
+        Ok(Segment { expr, pred, currency: schema.currency(), rfm: schema.rfm().cloned() })
     }
 
     /// The syntax tree it was compiled from.
@@ -113,7 +114,7 @@ impl Segment {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn matches(&self, customer: &Customer, as_of: DateTime<Utc>) -> bool {
-        eval(&self.pred, customer, &Ctx { as_of, currency: self.currency })
+        eval(&self.pred, customer, &self.ctx(as_of))
     }
 
     /// The segment fixed at `as_of`, for evaluating many customers: time-relative tests
@@ -130,9 +131,9 @@ impl Segment {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn at(&self, as_of: DateTime<Utc>) -> Matcher {
-        let ctx = Ctx { as_of, currency: self.currency };
+        let ctx = self.ctx(as_of);
         let pred = bind(&self.pred, as_of);
-        Matcher { row: closure::compile(&pred, ctx), ctx }
+        Matcher { row: closure::compile(&pred, ctx.clone()), ctx }
     }
 }
 
@@ -231,6 +232,12 @@ impl Segment {
         schema: &Schema,
     ) -> Result<super::Explanation, SegmentError> {
         super::explain::explain(&self.expr, customer, as_of, schema)
+    }
+}
+
+impl Segment {
+    fn ctx(&self, as_of: DateTime<Utc>) -> Ctx {
+        Ctx { as_of, currency: self.currency, rfm: self.rfm.clone() }
     }
 }
 

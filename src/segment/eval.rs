@@ -2,13 +2,15 @@
 //!
 //! Recursion follows the checked tree, whose depth the [`Limits`](super::Limits) bound.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{
     ast::Activity,
     ir::{
-        BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, TagField,
-        TextField, TextOp,
+        BoolField, ChannelField, DateField, InstantField, IntField, Leaf, MoneyField, Pred, Presence, Range, RfmPart,
+        TagField, TextField, TextOp,
     },
     schema::AttrType,
 };
@@ -16,20 +18,33 @@ use crate::{
     customer::{AttrValue, ChannelSet, CreditStanding, Customer, Gender, Generation, TagSet, age_on},
     lifecycle::Stage,
     money::Currency,
+    rfm::{Rfm, RfmGroup, RfmScores},
     window::Window,
 };
 
 /// What evaluation needs besides the customer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Ctx {
     pub as_of: DateTime<Utc>,
     pub currency: Currency,
+    /// The scores `rfm.*` fields read (from the schema the segment was compiled against).
+    pub rfm: Option<Arc<RfmScores>>,
 }
 
 impl Ctx {
     fn date(&self) -> NaiveDate {
         self.as_of.date_naive()
     }
+}
+
+/// The customer's RFM scores, if the context has scores and they score the customer.
+fn rfm(c: &Customer, ctx: &Ctx) -> Option<Rfm> {
+    ctx.rfm.as_ref()?.get(c.id())
+}
+
+/// The bit of an RFM group in a group mask.
+pub(crate) fn rfm_group_bit(g: RfmGroup) -> u16 {
+    RfmGroup::ALL.iter().position(|x| *x == g).map_or(0, |i| 1 << i)
 }
 
 /// Evaluates `p` for `c`.
@@ -55,6 +70,13 @@ fn attr<'c>(c: &'c Customer, name: &str) -> Option<&'c AttrValue> {
 fn int(field: &IntField, c: &Customer, ctx: &Ctx) -> Option<i64> {
     match field {
         IntField::Referrals => Some(i64::from(c.referrals)),
+        IntField::Rfm(part) => rfm(c, ctx).map(|s| {
+            i64::from(match part {
+                RfmPart::R => s.r(),
+                RfmPart::F => s.f(),
+                RfmPart::M => s.m(),
+            })
+        }),
         IntField::Purchases => i64::try_from(c.purchases().count_upto(ctx.as_of)).ok(),
         IntField::Attr(n) => match attr(c, n) {
             Some(AttrValue::Int(v)) => Some(*v),
@@ -168,6 +190,7 @@ pub(crate) fn leaf_value(leaf: &Leaf, c: &Customer, ctx: &Ctx) -> bool {
     match leaf {
         Leaf::Stage(mask) => u32::from(*mask) & bit_of(&Stage::ALL, &c.stage()) != 0,
         Leaf::Gender(mask) => u32::from(*mask) & bit_of(&Gender::ALL, &c.profile.gender) != 0,
+        Leaf::RfmGroup(mask) => rfm(c, ctx).is_some_and(|s| mask & rfm_group_bit(s.group()) != 0),
         Leaf::Credit(mask) => u32::from(*mask) & bit_of(&CreditStanding::ALL, &c.credit) != 0,
         Leaf::Generation(mask) => c.generation().is_some_and(|g| u32::from(*mask) & bit_of(&Generation::ALL, &g) != 0),
         Leaf::Int(f, r) => int(f, c, ctx).is_some_and(|v| r.contains(v)),
@@ -234,6 +257,7 @@ fn present(p: &Presence, c: &Customer, ctx: &Ctx) -> bool {
         Presence::Channels(f) => !channels(*f, c).is_empty(),
         Presence::LoyaltyJoined => c.loyalty.is_some(),
         Presence::AnyPurchase => c.purchases().last_as_of(ctx.as_of).is_some(),
+        Presence::Rfm => rfm(c, ctx).is_some(),
         Presence::Income => c.profile.annual_income.is_some_and(|m| m.currency() == ctx.currency),
         Presence::Attr(n, ty) => attr_present(attr(c, n), *ty, ctx),
     }

@@ -149,7 +149,7 @@ pub(crate) fn explain(
     as_of: DateTime<Utc>,
     schema: &Schema,
 ) -> Result<Explanation, SegmentError> {
-    let ctx = Ctx { as_of, currency: schema.currency() };
+    let ctx = Ctx { as_of, currency: schema.currency(), rfm: schema.rfm().cloned() };
     let root = clause(expr, c, &ctx, schema, 0)?;
     Ok(Explanation { customer: c.id(), as_of, matched: root.value, root })
 }
@@ -275,6 +275,15 @@ fn field_value(name: &str, c: &Customer, ctx: &Ctx) -> String {
         "created_at" => c.created_at().to_string(),
         "stage_since" => c.lifecycle().since().to_string(),
         "income" => opt(c.profile.annual_income.map(money)),
+        "rfm.r" | "rfm.f" | "rfm.m" | "rfm.group" => {
+            let scores = ctx.rfm.as_ref().and_then(|t| t.get(c.id()));
+            opt(scores.map(|x| match name {
+                "rfm.r" => x.r().to_string(),
+                "rfm.f" => x.f().to_string(),
+                "rfm.m" => x.m().to_string(),
+                _ => x.group().name().to_owned(),
+            }))
+        }
         _ => missing(),
     }
 }

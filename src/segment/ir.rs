@@ -59,7 +59,17 @@ pub(crate) enum IntField {
     Referrals,
     /// Purchases up to the evaluation instant.
     Purchases,
+    /// An RFM score from the schema's scores: recency, frequency or monetary.
+    Rfm(RfmPart),
     Attr(String),
+}
+
+/// Which RFM score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum RfmPart {
+    R,
+    F,
+    M,
 }
 
 /// Money-valued operands, in minor units of the schema's currency.
@@ -150,6 +160,8 @@ pub(crate) enum Presence {
     /// Any purchase up to the evaluation instant (first and last purchase).
     AnyPurchase,
     Income,
+    /// The customer has RFM scores.
+    Rfm,
     /// An attribute holding a value of its declared type (money in the schema's currency, a
     /// text list not empty).
     Attr(String, AttrType),
@@ -166,6 +178,8 @@ pub(crate) enum Leaf {
     Generation(u8),
     /// The credit standing is in the set (bit per `CreditStanding` in declaration order).
     Credit(u8),
+    /// The RFM group is in the set (bit per `RfmGroup::ALL`).
+    RfmGroup(u16),
     Int(IntField, Range<i64>),
     Money(MoneyField, Range<i64>),
     Decimal(String, Range<Decimal>),
@@ -251,7 +265,7 @@ impl Pred {
     /// A leaf, folded to `false` when its range is empty or its set of values is.
     pub(crate) fn leaf(leaf: Leaf) -> Pred {
         let empty = match &leaf {
-            Leaf::Stage(m) => *m == 0,
+            Leaf::Stage(m) | Leaf::RfmGroup(m) => *m == 0,
             Leaf::Gender(m) | Leaf::Generation(m) | Leaf::Credit(m) => *m == 0,
             Leaf::Int(_, r) | Leaf::Age(r) | Leaf::Activity(_, _, r) | Leaf::ActivitySince(_, _, _, r) => r.is_empty(),
             Leaf::Money(_, r) => r.is_empty(),

@@ -49,8 +49,10 @@
 //! | the operand alone | yes/no | `loyalty_member` |
 //!
 //! Operands are the built-in fields ([`Schema::fields`] lists them with their types),
-//! declared attributes `attr.NAME` ([`Schema::with_attribute`]), and the windowed functions
-//! `purchases(last N days|weeks|months)` and `spent(last N days|weeks|months)`.
+//! declared attributes `attr.NAME` ([`Schema::with_attribute`]), the windowed functions
+//! `purchases(last N days|weeks|months)` and `spent(last N days|weeks|months)`, and the RFM
+//! scores `rfm.r`, `rfm.f`, `rfm.m` (1 to 5) and `rfm.group` (e.g. `at_risk`), read from the
+//! [`RfmScores`](crate::rfm::RfmScores) given to [`Schema::with_rfm`] (missing without them).
 //!
 //! Literals: whole numbers (`-3`), exact decimals (`500.00`, never floating point), strings in
 //! double quotes with the escapes `\"` `\\` `\n` `\r` `\t` `\u{hex}`, ISO 8601 dates

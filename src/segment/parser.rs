@@ -198,6 +198,12 @@ impl Parser<'_> {
             let name = self.name("an attribute name after `attr.`")?;
             return Ok(Operand::Attr(name));
         }
+        if field.value() == "rfm" && *self.peek() == Tok::Dot {
+            self.bump();
+            let part = self.name("`r`, `f`, `m` or `group` after `rfm.`")?;
+            let span = field.span().to(part.span());
+            return Ok(Operand::Field(Spanned::new(format!("rfm.{}", part.value()), span)));
+        }
         let function = match field.value().as_str() {
             "purchases" => Some(Activity::Purchases),
             "spent" => Some(Activity::Spent),

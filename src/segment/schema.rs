@@ -1,7 +1,7 @@
 //! What segments can talk about: the built-in fields, the declared custom attributes, the
 //! currency of money literals, and named segments that others may refer to.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use serde::{Deserialize, Serialize};
 
@@ -10,7 +10,7 @@ use super::{
     ast::{Expr, Span},
     error::{ErrorKind, SegmentError},
 };
-use crate::money::Currency;
+use crate::{money::Currency, rfm::RfmScores};
 
 /// A built-in field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,6 +41,10 @@ pub(crate) enum Field {
     CreatedAt,
     StageSince,
     Income,
+    RfmR,
+    RfmF,
+    RfmM,
+    RfmGroup,
 }
 
 /// The type of a field or attribute, which decides the tests that apply to it.
@@ -61,6 +65,7 @@ pub(crate) enum FieldType {
     Tags,
     Channels,
     TextList,
+    RfmGroup,
 }
 
 impl FieldType {
@@ -82,6 +87,7 @@ impl FieldType {
             FieldType::Tags => "a set of tags",
             FieldType::Channels => "a set of channels",
             FieldType::TextList => "a list of texts",
+            FieldType::RfmGroup => "an RFM group",
         }
     }
 }
@@ -204,6 +210,22 @@ static FIELDS: &[FieldInfo] = &[
         "an amount of money",
         "yearly income, in the schema's currency (missing if unknown or in another currency)",
     ),
+    info(
+        "rfm.r",
+        F::RfmR,
+        T::Int,
+        "a whole number",
+        "RFM recency score, 1 to 5, from the schema's RFM scores (missing without them or for a customer they do not score)",
+    ),
+    info("rfm.f", F::RfmF, T::Int, "a whole number", "RFM frequency score, 1 to 5 (missing as for rfm.r)"),
+    info("rfm.m", F::RfmM, T::Int, "a whole number", "RFM monetary score, 1 to 5 (missing as for rfm.r)"),
+    info(
+        "rfm.group",
+        F::RfmGroup,
+        T::RfmGroup,
+        "an RFM group",
+        "RFM group: champions, loyal, potential_loyalist, new, promising, need_attention, about_to_sleep, at_risk, cannot_lose, hibernating, lost (missing as for rfm.r)",
+    ),
 ];
 
 /// The type of a custom attribute, declared in the [`Schema`].
@@ -269,6 +291,7 @@ impl AttrType {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schema {
     currency: Currency,
+    rfm: Option<Arc<RfmScores>>,
     attributes: BTreeMap<String, AttrType>,
     segments: BTreeMap<String, Expr>,
     limits: Limits,
@@ -292,7 +315,13 @@ impl Schema {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(currency: Currency) -> Schema {
-        Schema { currency, attributes: BTreeMap::new(), segments: BTreeMap::new(), limits: Limits::default() }
+        Schema {
+            currency,
+            rfm: None,
+            attributes: BTreeMap::new(),
+            segments: BTreeMap::new(),
+            limits: Limits::default(),
+        }
     }
 
     /// The built-in fields.
@@ -321,6 +350,43 @@ impl Schema {
     /// ```
     pub fn currency(&self) -> Currency {
         self.currency
+    }
+
+    /// The same schema with RFM scores, which the fields `rfm.r`, `rfm.f`, `rfm.m` and
+    /// `rfm.group` read. Segments compiled against the schema keep these scores: after
+    /// computing new scores, compile the segments again (it takes microseconds).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use clientele::{Currency, rfm::{RfmConfig, RfmScores}, segment::{Schema, Segment}, synth::Population};
+    ///
+    /// let population = Population::new(3);
+    /// let customers = population.customers(500);
+    /// let config = RfmConfig { currency: Currency::EGP, ..RfmConfig::default() };
+    /// let scores = RfmScores::compute(&customers, population.as_of(), &config)?;
+    /// let schema = Schema::new(Currency::EGP).with_rfm(Arc::new(scores));
+    /// let champions = Segment::compile("rfm.group = champions", &schema)?;
+    /// let n = customers.iter().filter(|c| champions.matches(c, population.as_of())).count();
+    /// assert!(n > 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn with_rfm(mut self, scores: Arc<RfmScores>) -> Schema {
+        self.rfm = Some(scores);
+        self
+    }
+
+    /// The RFM scores `rfm.*` fields read, if any.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(clientele::segment::Schema::default().rfm().is_none());
+    /// ```
+    pub fn rfm(&self) -> Option<&Arc<RfmScores>> {
+        self.rfm.as_ref()
     }
 
     /// The limits that segment text and trees are held to.
@@ -547,7 +613,9 @@ mod tests {
     #[test]
     fn field_names_are_unique_identifiers() {
         for (i, f) in FIELDS.iter().enumerate() {
-            assert!(check_name(f.name).is_ok(), "{}", f.name);
+            // `rfm.NAME` is the one dotted name: the parser reads `rfm` `.` NAME.
+            let plain = f.name.strip_prefix("rfm.").unwrap_or(f.name);
+            assert!(check_name(plain).is_ok(), "{}", f.name);
             assert!(FIELDS[..i].iter().all(|g| g.name != f.name), "{} twice", f.name);
             assert_eq!(f.kind, f.ty.describe(), "{}", f.name);
         }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::schema::{AttrType, Schema};
+use crate::rfm::RfmGroup;
 use crate::{
     customer::{AttrValue, CreditStanding, Customer, CustomerId, Gender},
     lifecycle::Stage,
@@ -263,6 +264,9 @@ pub struct Snapshot {
     pub(crate) referrals: Vec<i64>,
     pub(crate) exclusive: Vec<bool>,
     pub(crate) income: Vec<Option<i64>>,
+    /// RFM scores from the schema's table: `[r, f, m, group]` per row, each 1-based (the
+    /// group is its position in `RfmGroup::ALL` plus one), 0 when the customer has none.
+    pub(crate) rfm: [Vec<u8>; 4],
     /// Where the purchases of each row start in the purchase columns: row `r` has
     /// `offsets[r]..offsets[r + 1]`.
     pub(crate) offsets: Vec<u32>,
@@ -346,6 +350,7 @@ impl Snapshot {
             referrals: Vec::new(),
             exclusive: Vec::new(),
             income: Vec::new(),
+            rfm: Default::default(),
             offsets: vec![0],
             times: Times::Nanos(TimeColumns::default()),
             spent_prefix: Vec::new(),
@@ -368,8 +373,18 @@ impl Snapshot {
                 })
                 .collect(),
         };
+        let rfm = schema.rfm().cloned();
         for c in customers {
             s.push(c);
+            let scores = rfm.as_ref().and_then(|table| table.get(c.id()));
+            let [r, f, m, g] = &mut s.rfm;
+            r.push(scores.map_or(0, |x| x.r()));
+            f.push(scores.map_or(0, |x| x.f()));
+            m.push(scores.map_or(0, |x| x.m()));
+            g.push(scores.map_or(0, |x| {
+                let i = RfmGroup::ALL.iter().position(|y| *y == x.group()).unwrap_or(0);
+                u8::try_from(i + 1).unwrap_or(0)
+            }));
         }
         s
     }

@@ -47,6 +47,11 @@ pub(crate) fn validate(expr: &Expr, limits: &Limits) -> Result<(), SegmentError>
             Expr::Segment(name) => text(name.value(), name.span(), limits)?,
             Expr::Condition(c) => {
                 match &c.operand {
+                    // `rfm.NAME` is the one dotted field name; the part after the dot follows
+                    // the same rule as any name.
+                    Operand::Field(n) if n.value().starts_with("rfm.") => {
+                        check_name(&Spanned::new(n.value()["rfm.".len()..].to_owned(), n.span()))?;
+                    }
                     Operand::Field(n) | Operand::Attr(n) => check_name(n)?,
                     Operand::Activity(_) => {}
                 }

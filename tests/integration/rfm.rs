@@ -522,3 +522,119 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// RFM in the segment language: `rfm.r`, `rfm.f`, `rfm.m`, `rfm.group`.
+// ---------------------------------------------------------------------------------------------
+
+mod in_segments {
+    use std::sync::Arc;
+
+    use clientele::{
+        Currency, Customer,
+        rfm::{RfmConfig, RfmGroup, RfmScores},
+        segment::{ErrorKind, Expr, Schema, Segment, Snapshot},
+        synth::Population,
+    };
+
+    fn setup() -> (Vec<Customer>, Arc<RfmScores>, chrono::DateTime<chrono::Utc>) {
+        let population = Population::new(11);
+        let customers = population.customers(3_000);
+        let config = RfmConfig { currency: Currency::EGP, ..RfmConfig::default() };
+        let scores = RfmScores::compute(&customers, population.as_of(), &config).unwrap();
+        (customers, Arc::new(scores), population.as_of())
+    }
+
+    /// Every evaluator gives the members an independent reading of the score table gives.
+    #[test]
+    fn segments_read_the_schemas_scores_in_every_evaluator() {
+        let (customers, scores, t) = setup();
+        let schema = Schema::new(Currency::EGP).with_rfm(Arc::clone(&scores));
+        let snapshot = Snapshot::build(&customers, &schema);
+        type Expected<'a> = Box<dyn Fn(&Customer) -> bool + 'a>;
+        let cases: Vec<(&str, Expected<'_>)> = vec![
+            ("rfm.r >= 4", Box::new(|c| scores.get(c.id()).is_some_and(|s| s.r() >= 4))),
+            ("rfm.f between 2 and 3", Box::new(|c| scores.get(c.id()).is_some_and(|s| (2..=3).contains(&s.f())))),
+            ("rfm.m != 5", Box::new(|c| scores.get(c.id()).is_some_and(|s| s.m() != 5))),
+            (
+                "rfm.group in (champions, loyal)",
+                Box::new(|c| {
+                    scores.get(c.id()).is_some_and(|s| matches!(s.group(), RfmGroup::Champions | RfmGroup::Loyal))
+                }),
+            ),
+            ("rfm.group != at_risk", Box::new(|c| scores.get(c.id()).is_some_and(|s| s.group() != RfmGroup::AtRisk))),
+            ("rfm.r is set", Box::new(|c| scores.get(c.id()).is_some())),
+            ("not rfm.group = lost", Box::new(|c| scores.get(c.id()).is_none_or(|s| s.group() != RfmGroup::Lost))),
+        ];
+        for (text, expected) in cases {
+            let segment = Segment::compile(text, &schema).unwrap();
+            let want: Vec<usize> = (0..customers.len()).filter(|&i| expected(&customers[i])).collect();
+            assert!(!want.is_empty() && want.len() < customers.len(), "{text}: both outcomes must occur");
+            let matcher = segment.at(t);
+            let interpreted: Vec<usize> = (0..customers.len()).filter(|&i| segment.matches(&customers[i], t)).collect();
+            let compiled: Vec<usize> = (0..customers.len()).filter(|&i| matcher.matches(&customers[i])).collect();
+            let batch: Vec<usize> = segment.evaluate(&snapshot, t).unwrap().iter().collect();
+            let parallel: Vec<usize> = segment.evaluate_parallel(&snapshot, t, 3).unwrap().iter().collect();
+            assert_eq!(interpreted, want, "{text}: interpreter");
+            assert_eq!(compiled, want, "{text}: compiled");
+            assert_eq!(batch, want, "{text}: batch");
+            assert_eq!(parallel, want, "{text}: parallel");
+        }
+    }
+
+    #[test]
+    fn without_scores_rfm_fields_are_missing() {
+        let (customers, _, t) = setup();
+        let schema = Schema::new(Currency::EGP);
+        let snapshot = Snapshot::build(&customers, &schema);
+        for (text, everyone) in [
+            ("rfm.r >= 1", false),
+            ("rfm.group != champions", false),
+            ("rfm.m is set", false),
+            ("rfm.m is not set", true),
+            ("not rfm.group = champions", true),
+        ] {
+            let segment = Segment::compile(text, &schema).unwrap();
+            let want = if everyone { customers.len() } else { 0 };
+            assert_eq!(customers.iter().filter(|c| segment.matches(c, t)).count(), want, "{text}");
+            assert_eq!(segment.evaluate(&snapshot, t).unwrap().count(), want, "{text}: batch");
+        }
+    }
+
+    #[test]
+    fn rfm_fields_print_parse_and_report_errors() {
+        let text = "rfm.group in (champions, cannot_lose) and rfm.m between 2 and 4 and not rfm.r is set";
+        let e: Expr = text.parse().unwrap();
+        assert_eq!(e.to_string(), text);
+        assert_eq!(serde_json::from_str::<Expr>(&serde_json::to_string(&e).unwrap()).unwrap(), e);
+
+        let schema = Schema::default();
+        let err = Segment::compile("rfm.group = vip", &schema).unwrap_err();
+        match err.kind() {
+            ErrorKind::UnknownSymbol { field, allowed, .. } => {
+                assert_eq!(field, "rfm.group");
+                assert!(allowed.contains("champions") && allowed.contains("hibernating"), "{allowed}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let err = Segment::compile("rfm.rr >= 2", &schema).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::UnknownField { name, suggestion: Some(s) } if name == "rfm.rr" && s == "rfm.r")
+        );
+        assert!(Segment::compile("rfm.group >= champions", &schema).is_err(), "groups are not ordered");
+    }
+
+    #[test]
+    fn explanations_show_the_scores() {
+        let (customers, scores, t) = setup();
+        let schema = Schema::new(Currency::EGP).with_rfm(Arc::clone(&scores));
+        let scored = customers.iter().find(|c| scores.get(c.id()).is_some()).unwrap();
+        let s = scores.get(scored.id()).unwrap();
+        let segment = Segment::compile("rfm.r >= 1 and rfm.group is set", &schema).unwrap();
+        let why = segment.explain(scored, t, &schema).unwrap();
+        assert!(why.matched);
+        let text = why.to_string();
+        assert!(text.contains(&format!("[rfm.r = {}]", s.r())), "{text}");
+        assert!(text.contains(&format!("[rfm.group = {}]", s.group().name())), "{text}");
+    }
+}

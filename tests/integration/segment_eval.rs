@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, Months, NaiveDate, TimeZone, Utc};
 use clientele::{
     AttrValue, Channel, ChannelSet, CountryCode, CreditStanding, Currency, Customer, CustomerId, Decimal, Gender,
     Generation, LifecycleState, Loyalty, MemoryStore, Money, Purchase, Stage, Store, TagSet,
+    rfm::{RfmConfig, RfmScores},
     segment::{AttrType, ErrorKind, Schema, Segment, Snapshot},
     synth::Population,
 };
@@ -60,6 +61,10 @@ const FIELDS: &[&str] = &[
     "created_at",
     "stage_since",
     "income",
+    "rfm.r",
+    "rfm.f",
+    "rfm.m",
+    "rfm.group",
 ];
 
 /// The declared attributes: one of every [`AttrType`]. `nps` and `survey_done` are the ones
@@ -89,6 +94,19 @@ const STAGES: &[&str] = &[
 const GENDERS: &[&str] = &["female", "male", "other", "unknown"];
 const GENERATIONS: &[&str] = &["silent", "baby_boomer", "gen_x", "millennial", "gen_z"];
 const CREDITS: &[&str] = &["unknown", "good", "fair", "poor"];
+const RFM_GROUPS: &[&str] = &[
+    "champions",
+    "loyal",
+    "potential_loyalist",
+    "new",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cannot_lose",
+    "hibernating",
+    "lost",
+];
 const CHANNELS: &[&str] = &["email", "sms", "phone", "web", "tv", "radio", "magazine", "mail", "in_store"];
 const COUNTRIES: &[&str] = &["EG", "eg", "SA", "AE", "US", "GB", "FR", "DE", "MA", "ZZ"];
 
@@ -514,6 +532,10 @@ fn templates() -> Vec<Template> {
         on("created_at", dates(recent())),
         on("stage_since", dates(recent())),
         on("income", money(20_000_000, 1)),
+        on("rfm.r", ints(1..=5, &[0, 1, 5, 6])),
+        on("rfm.f", ints(1..=5, &[0, 1, 5, 6])),
+        on("rfm.m", ints(1..=5, &[0, 1, 5, 6])),
+        on("rfm.group", symbols(RFM_GROUPS)),
         on("attr.nps", ints(-1..=11, &[0, 10])),
         on("attr.survey_done", booleans()),
         on(
@@ -586,8 +608,12 @@ impl Node {
 
 /// The schema: every attribute type, and the named segments `n0` and `n1` (which may
 /// refer to `n0`).
-fn schema(named: &[Node], t: DateTime<Utc>) -> Schema {
-    let mut schema = ATTRS.iter().fold(Schema::new(EGP), |s, (name, ty)| s.with_attribute(name, *ty).unwrap());
+fn schema(named: &[Node], t: DateTime<Utc>, customers: &[Customer]) -> Schema {
+    // RFM scores of these customers at `t`, for the `rfm.*` fields.
+    let rfm = RfmScores::compute(customers, t, &RfmConfig { currency: EGP, ..RfmConfig::default() }).unwrap();
+    let mut schema = ATTRS.iter().fold(Schema::new(EGP).with_rfm(std::sync::Arc::new(rfm)), |s, (name, ty)| {
+        s.with_attribute(name, *ty).unwrap()
+    });
     for (k, node) in (0u8..).zip(named) {
         schema.define(&format!("n{k}"), &node.render(t, Some(k))).unwrap();
     }
@@ -986,7 +1012,7 @@ fn agree(
 
 fn run(case: &Case) -> Result<(), TestCaseError> {
     let (customers, t) = customers(case);
-    let schema = schema(&case.named, t);
+    let schema = schema(&case.named, t, &customers);
     let snapshot = Snapshot::build(&customers, &schema);
     let store = MemoryStore::new();
     for c in &customers {
@@ -1070,7 +1096,7 @@ fn generated_conditions_split_the_population() {
         let case = Case { seed: 7, n: 600, when: When::Midnight(0), edits, named: Vec::new(), segments: Vec::new() };
         customers(&case)
     };
-    let schema = schema(&[], t);
+    let schema = schema(&[], t, &population);
     for template in templates() {
         let mut split = 0;
         let tries = 40;
