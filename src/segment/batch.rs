@@ -154,7 +154,14 @@ fn dict_matching(col: &DictColumn, f: impl Fn(&str) -> bool) -> Vec<bool> {
 fn plan<'s>(p: &Pred, snap: &'s Snapshot, as_of: DateTime<Utc>) -> Kernel<'s> {
     match p {
         Pred::Const(b) => Kernel::Const(*b),
-        Pred::And(items) => Kernel::And(items.iter().map(|i| plan(i, snap, as_of)).collect()),
+        Pred::And(items) => {
+            // Cheap column tests first: the purchase kernels, which search each row's purchases,
+            // then only run on the rows still in (see `fill`). `and` has no side effects, so
+            // the order does not change the answer.
+            let mut kernels: Vec<Kernel<'s>> = items.iter().map(|i| plan(i, snap, as_of)).collect();
+            kernels.sort_by_key(|k| matches!(k, Kernel::Purchases(_)));
+            Kernel::And(kernels)
+        }
         Pred::Or(items) => Kernel::Or(items.iter().map(|i| plan(i, snap, as_of)).collect()),
         Pred::Not(inner) => Kernel::Not(Box::new(plan(inner, snap, as_of))),
         Pred::Leaf(leaf) => plan_leaf(leaf, snap, as_of),
@@ -443,6 +450,11 @@ fn fill(k: &Kernel<'_>, row0: usize, n: usize, out: &mut [u64]) {
                 if out.iter().all(|w| *w == 0) {
                     return;
                 }
+                if let Kernel::Purchases(p) = item {
+                    // Test only the rows still in.
+                    refine(out, row0, |row| p.test(row));
+                    continue;
+                }
                 fill(item, row0, n, tmp);
                 out.iter_mut().zip(tmp.iter()).for_each(|(o, t)| *o &= t);
             }
@@ -498,6 +510,23 @@ fn fill(k: &Kernel<'_>, row0: usize, n: usize, out: &mut [u64]) {
         }
         Kernel::Purchases(p) => row_bits(row0, n, out, |row| p.test(row)),
         Kernel::PurchasesExact(p) => row_bits(row0, n, out, |row| p.test(row)),
+    }
+}
+
+/// Keeps the set bits of `out` whose rows pass `test`, testing no other row.
+#[inline]
+fn refine(out: &mut [u64], row0: usize, test: impl Fn(usize) -> bool) {
+    for (w, word) in out.iter_mut().enumerate() {
+        let mut bits = *word;
+        let mut keep = 0u64;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            if test(row0 + w * 64 + j) {
+                keep |= 1 << j;
+            }
+            bits &= bits - 1;
+        }
+        *word = keep;
     }
 }
 
