@@ -12,3 +12,4 @@ mod rfm;
 mod segment_analytics;
 mod segment_language;
 mod strategy;
+mod strategy_plan;
