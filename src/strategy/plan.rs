@@ -2018,11 +2018,9 @@ impl LostRanking {
 
     /// The rank and value of lost customer `id`.
     fn get(&self, id: CustomerId, currency: Currency) -> (u32, Money) {
-        match self.by_id.binary_search_by_key(&id, |(id, ..)| *id) {
-            Ok(i) => self.by_id.get(i).map_or((u32::MAX, Money::new(0, currency)), |(_, rank, spent)| (*rank, *spent)),
-            // Every lost customer given is ranked; a last place keeps this total.
-            Err(_) => (u32::MAX, Money::new(0, currency)),
-        }
+        let found = self.by_id.binary_search_by_key(&id, |(id, ..)| *id).ok().and_then(|i| self.by_id.get(i));
+        // Every lost customer given is ranked; a last place keeps this total.
+        found.map_or((u32::MAX, Money::new(0, currency)), |(_, rank, spent)| (*rank, *spent))
     }
 }
 
