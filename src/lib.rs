@@ -37,7 +37,9 @@
 //!   included; [`Funnel`](lifecycle::Funnel) analytics come from the histories.
 //! - [`strategy`]: the relationship level (basic, reactive, accountable, proactive,
 //!   partnership) for a business or a [`segment`], from its margin and number of customers,
-//!   read from the textbook matrix [`strategy::MATRIX`], with a rationale.
+//!   read from the textbook matrix [`strategy::MATRIX`], with a rationale; RFM scores; and
+//!   [contact plans](strategy::ContactPlan) that turn levels and lifecycle stages into dated
+//!   tasks on the channels customers accept.
 //! - [`Store`]: storage through a small, object-safe trait; [`MemoryStore`] is the embedded
 //!   default. Writes are [`Change`]s committed atomically with optimistic concurrency.
 //! - [`Crm`]: the façade tying a store, a [`Clock`] and the policy together, with

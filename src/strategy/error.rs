@@ -1,6 +1,8 @@
 //! The error of the strategy area.
 
-use crate::{money::Currency, segment::BasisPoints};
+use chrono::NaiveDate;
+
+use crate::{customer::CustomerId, money::Currency, segment::BasisPoints};
 
 /// What can go wrong when choosing a relationship strategy: input that breaks a rule, a
 /// configuration out of order, a name that is not known, or a segment without cost data.
@@ -76,6 +78,54 @@ pub enum StrategyError {
     /// A name that is not a customer volume.
     #[error("unknown customer volume `{0}` (expected one of few, medium, many)")]
     UnknownVolume(String),
+}
+
+/// What can go wrong when building a [contact plan](super::ContactPlan): a date range out of
+/// order or too long, a cadence that never moves on, two customers with one id, or a name
+/// that is not a task kind.
+///
+/// # Example
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use clientele::strategy::{PlanError, PlanRange};
+/// let (first, last) = (NaiveDate::from_ymd_opt(2026, 1, 14).ok_or("date")?, NaiveDate::from_ymd_opt(2026, 1, 1).ok_or("date")?);
+/// let err = PlanRange::new(first, last).unwrap_err();
+/// assert_eq!(err, PlanError::RangeReversed { first, last });
+/// assert_eq!(err.to_string(), "the plan's range ends (2026-01-01) before it starts (2026-01-14)");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A range whose last day comes before its first.
+    #[error("the plan's range ends ({last}) before it starts ({first})")]
+    RangeReversed {
+        /// The first day.
+        first: NaiveDate,
+        /// The last day.
+        last: NaiveDate,
+    },
+    /// A range longer than [`PlanRange::MAX_DAYS`](super::PlanRange::MAX_DAYS).
+    #[error("the plan's range covers {days} days, more than the {max} allowed")]
+    RangeTooLong {
+        /// The days the range would cover.
+        days: i64,
+        /// The most allowed.
+        max: u32,
+    },
+    /// A [`Cadence`](super::Cadence) that repeats every 0 days.
+    #[error("a cadence must repeat every 1 day or more (got every 0 days)")]
+    ZeroCadence,
+    /// Two customers given with the same id: their caps and tasks would be mixed up.
+    #[error("customer {0} is given more than once")]
+    DuplicateCustomer(CustomerId),
+    /// A name that is not a [task kind](super::TaskKind).
+    #[error(
+        "unknown task kind `{0}` (expected one of support_contact, follow_up, product_ideas, new_products, \
+         joint_review, nurture, thank_you, loyalty_invite, referral_request, reactivate, win_back)"
+    )]
+    UnknownTaskKind(String),
 }
 
 /// At most this many characters of an unknown name are echoed in an error.

@@ -21,6 +21,10 @@ fn shared_types_are_send_and_sync() {
     send_sync::<StoreError>();
     send_sync::<TransitionError>();
     send_sync::<ValidationError>();
+    send_sync::<clientele::strategy::ContactPlan>();
+    send_sync::<clientele::strategy::LevelAssignment>();
+    send_sync::<clientele::strategy::LevelMatcher>();
+    send_sync::<clientele::strategy::PlanError>();
 }
 
 #[test]

@@ -13,3 +13,4 @@ mod segment_analytics;
 mod segment_eval;
 mod segment_language;
 mod strategy;
+mod strategy_plan;
