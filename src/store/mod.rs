@@ -5,11 +5,16 @@
 
 mod change;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use self::sqlite::SqliteStore;
 pub use self::{change::Change, memory::MemoryStore};
 pub use crate::error::StoreError;
 use crate::{
