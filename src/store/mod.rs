@@ -1,7 +1,8 @@
 //! Storage through a trait: the core never assumes a database.
 //!
-//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default. Every store
-//! runs the same conformance suite (`tests/integration/conformance.rs`).
+//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default, and
+//! `SqliteStore` (feature `sqlite`) keeps customers in an SQLite database. Every store runs
+//! the same conformance suite (`tests/integration/conformance.rs`).
 
 mod change;
 mod memory;
