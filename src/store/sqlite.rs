@@ -29,7 +29,7 @@ use std::{
     error::Error as StdError,
     path::Path,
     sync::{Mutex, MutexGuard, PoisonError},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, ffi, params};
@@ -46,6 +46,9 @@ const MIGRATIONS: &[&str] = &[include_str!("sqlite/migrations/0001_initial.sql")
 
 /// How long a write waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The pause between attempts to open a database another connection is setting up.
+const OPEN_RETRY_PAUSE: Duration = Duration::from_millis(5);
 
 /// A store in an SQLite database: a file shared by any number of stores and processes, or a
 /// private in-memory database.
@@ -103,6 +106,20 @@ impl SqliteStore {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref();
+        // Switching a new file to WAL mode while other connections open it can fail with
+        // SQLITE_BUSY without waiting on the busy timeout (SQLite refuses to wait where waiting
+        // could deadlock), so opening is retried, within the same timeout.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match SqliteStore::try_open(path) {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => std::thread::sleep(OPEN_RETRY_PAUSE),
+                result => return result,
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> Result<SqliteStore, StoreError> {
         let conn = Connection::open(path).map_err(backend)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
         let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).map_err(backend)?;
@@ -143,8 +160,11 @@ impl SqliteStore {
 /// Brings the schema to [`SqliteStore::SCHEMA_VERSION`], or refuses a newer one.
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let latest = SqliteStore::SCHEMA_VERSION;
-    if schema_version(conn)? == latest {
-        return Ok(());
+    match schema_version(conn)? {
+        found if found == latest => return Ok(()),
+        // Refused before taking the write lock: nothing is written to a newer database.
+        found if found > latest => return Err(StoreError::SchemaTooNew { found, supported: latest }),
+        _ => {}
     }
     // Under the write lock, read again: another connection may have migrated meanwhile.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
@@ -186,6 +206,16 @@ fn to_sql_version(version: u64) -> Result<i64, StoreError> {
 
 fn from_sql_version(version: i64) -> Result<u64, StoreError> {
     u64::try_from(version).map_err(|_| backend(format!("corrupt customer version {version}")))
+}
+
+/// Whether the error is SQLite's "database is busy" (or locked).
+fn is_busy(e: &StoreError) -> bool {
+    let StoreError::Backend(source) = e else { return false };
+    matches!(
+        source.downcast_ref::<rusqlite::Error>(),
+        Some(rusqlite::Error::SqliteFailure(f, _))
+            if matches!(f.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+    )
 }
 
 /// Whether the error is a primary-key or unique constraint violation.

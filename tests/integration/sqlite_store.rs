@@ -297,6 +297,20 @@ fn newer_schema_is_refused() {
     assert_eq!(SqliteStore::open(db.path()).unwrap().get(cid(1)).unwrap().version(), 2);
 }
 
+/// Stores opened at once on a new file all see one schema, created once.
+#[test]
+fn concurrent_opens_create_the_schema_once() {
+    let db = TempDb::new("concurrent-open");
+    let stores: Vec<SqliteStore> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4).map(|_| scope.spawn(|| SqliteStore::open(db.path()).unwrap())).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    insert_buyer(&stores[0], 1);
+    for store in &stores {
+        assert_eq!(store.get(cid(1)).unwrap().version(), 2);
+    }
+}
+
 /// A new file gets the current schema, its version recorded, and indexes on the segment
 /// columns; a file that is not a database is a backend error.
 #[test]
