@@ -69,6 +69,16 @@ pub enum StoreError {
         #[source]
         source: ValidationError,
     },
+    /// The database's schema is newer than this version of the crate understands (it was
+    /// written by a newer version). Nothing was read or changed: upgrade the crate, or use
+    /// another database.
+    #[error("database schema version {found} is newer than the newest this version supports ({supported})")]
+    SchemaTooNew {
+        /// The schema version recorded in the database.
+        found: i64,
+        /// The newest schema version this version of the crate knows.
+        supported: i64,
+    },
     /// The underlying database failed.
     #[error("storage backend failed: {0}")]
     Backend(#[source] Box<dyn StdError + Send + Sync>),

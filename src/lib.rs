@@ -59,8 +59,13 @@
 //!
 //! # Crate features
 //!
-//! None yet: the in-memory store is always compiled. Database adapters will come behind
-//! features of their own.
+//! The in-memory store is always compiled; each database store is behind a feature of its
+//! own. No feature is on by default.
+//!
+//! - `sqlite`: `SqliteStore` (in [`store`]), a store in an SQLite file or in memory, with a
+//!   versioned schema the crate creates and migrates. It needs `rusqlite` with SQLite
+//!   compiled from source (its `bundled` feature, so no system SQLite is needed, but a C
+//!   compiler is) and `serde_json` for the customer data column.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -93,6 +98,10 @@ pub use crate::{
     validation::{ValidationError, limits},
     window::{Window, WindowError, WindowUnit},
 };
+
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use crate::store::SqliteStore;
 
 /// The README's code blocks, compiled and run as doctests so the README cannot drift.
 #[cfg(doctest)]

@@ -1,15 +1,21 @@
 //! Storage through a trait: the core never assumes a database.
 //!
-//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default. Every store
-//! runs the same conformance suite (`tests/integration/conformance.rs`).
+//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default, and
+//! `SqliteStore` (feature `sqlite`) keeps customers in an SQLite database. Every store runs
+//! the same conformance suite (`tests/integration/conformance.rs`).
 
 mod change;
 mod memory;
+#[cfg(feature = "sqlite")]
+mod sqlite;
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+#[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
+pub use self::sqlite::SqliteStore;
 pub use self::{change::Change, memory::MemoryStore};
 pub use crate::error::StoreError;
 use crate::{

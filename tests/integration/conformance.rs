@@ -6,7 +6,7 @@
 //! one kind of store, so a new backend gets the whole suite with one line:
 //!
 //! ```text
-//! crate::conformance_suite!(sqlite, || SqliteStore::open_in_memory().unwrap());
+//! crate::conformance_suite!(sqlite_memory, || SqliteStore::in_memory().unwrap());
 //! ```
 //!
 //! Expectations are written by hand from the contract and the lifecycle table, or come from a

@@ -12,5 +12,6 @@ mod rfm;
 mod segment_analytics;
 mod segment_eval;
 mod segment_language;
+mod sqlite_store;
 mod strategy;
 mod strategy_plan;
