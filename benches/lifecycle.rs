@@ -25,33 +25,9 @@ use clientele::{
     AttrValue, Change, Channel, Clock, CountryCode, CreditStanding, Crm, Currency, Customer, CustomerId, Event,
     LifecycleState, Loyalty, ManualClock, MemoryStore, Money, Purchase, Stage, Store,
     lifecycle::{Facts, Lifecycle, LifecyclePolicy, TransitionKind},
+    synth::Rng,
 };
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-
-/// A tiny deterministic PRNG (splitmix64): the benches must not depend on `rand`, and the same
-/// data on every run keeps the figures comparable.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (`n > 0`); the tiny modulo bias does not matter here.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        let len = u64::try_from(items.len()).unwrap_or(u64::MAX);
-        let i = usize::try_from(self.below(len)).unwrap_or(0);
-        items[i]
-    }
-}
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0).single().expect("a valid instant")
@@ -117,10 +93,10 @@ fn pure_cases() -> Vec<Case> {
         (state(Stage::Lost, Some(Stage::Client)), Event::Lapse, f(7, 0, 0, Some(500))), // illegal
     ];
     // Shuffle a long cycle of the table so the branch predictor cannot learn a short pattern.
-    let mut rng = SplitMix64(7);
+    let mut rng = Rng::new(7);
     (0..4096)
         .map(|_| {
-            let (state, event, facts) = rng.pick(&table);
+            let (state, event, facts) = *rng.pick(&table).expect("the table is not empty");
             Case { state, event, facts, at }
         })
         .collect()
@@ -241,21 +217,23 @@ fn script(id: u64) -> [Event; 2] {
 
 /// A realistic customer: name, location, birth date, interests, channels, an attribute and
 /// (for some) a loyalty card, the things a store clones on every read.
-fn profile(id: u64, rng: &mut SplitMix64, created: DateTime<Utc>) -> Customer {
+fn profile(id: u64, rng: &mut Rng, created: DateTime<Utc>) -> Customer {
     const FIRST: [&str; 8] = ["Mona", "Omar", "Sara", "Youssef", "Laila", "Karim", "Nour", "Hassan"];
     const LAST: [&str; 6] = ["Said", "Haddad", "Mansour", "Farouk", "Nasser", "Khalil"];
     const CITIES: [(&str, &str); 4] = [("EG", "Cairo"), ("EG", "Alexandria"), ("JO", "Amman"), ("MA", "Rabat")];
     const INTERESTS: [&str; 6] = ["sports", "travel", "books", "cooking", "music", "fashion"];
-    let name = format!("{} {}", rng.pick(&FIRST), rng.pick(&LAST));
+    let name = format!("{} {}", rng.choose(&FIRST), rng.choose(&LAST));
     let mut c = Customer::new(CustomerId::new(id), name, created);
-    let (country, city) = rng.pick(&CITIES);
+    let (country, city) = *rng.choose(&CITIES);
     c.profile.location.country = CountryCode::new(country).ok();
     c.profile.location.city = Some(city.to_owned());
     let year = 1960 + i32::try_from(rng.below(45)).unwrap_or(0);
     c.profile.birth_date = NaiveDate::from_ymd_opt(year, 3, 14);
-    c.interests.insert(rng.pick(&INTERESTS));
-    c.interests.insert(rng.pick(&INTERESTS));
-    c.channels.preferred.insert(rng.pick(&[Channel::Email, Channel::Sms, Channel::Web]));
+    for _ in 0..2 {
+        let interest: &&str = rng.choose(&INTERESTS);
+        c.interests.insert(interest);
+    }
+    c.channels.preferred.insert(*rng.choose(&[Channel::Email, Channel::Sms, Channel::Web]));
     c.credit = CreditStanding::Good;
     if rng.below(3) == 0 {
         c.loyalty = Some(Loyalty {
@@ -275,7 +253,7 @@ fn filled_crm() -> Crm<MemoryStore, ManualClock> {
     let clock = ManualClock::new(now);
     let crm = Crm::new(MemoryStore::new()).with_clock(clock);
     let egp = Currency::new("EGP").expect("a valid currency");
-    let mut rng = SplitMix64(42);
+    let mut rng = Rng::new(42);
     for id in 0..CUSTOMERS {
         let (created, first_buy, gap) = match id % 4 {
             0 => (now - Duration::days(30), None, 0),

@@ -26,6 +26,7 @@ use clientele::{
     Channel, Clock, CountryCode, CreditStanding, Crm, Currency, Customer, CustomerId, Error, Event, Gender, Loyalty,
     ManualClock, MemoryStore, Money, Purchase, Stage, Transition, Window,
     lifecycle::{LifecyclePolicy, TransitionKind},
+    synth::Rng,
 };
 
 // -------------------------------------------------------------------------------------------
@@ -119,35 +120,6 @@ fn roster() -> Vec<Person> {
     ]
 }
 
-/// A tiny deterministic random generator (splitmix64): the same "random" year on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `lo..=hi`.
-    fn between(&mut self, lo: u32, hi: u32) -> u32 {
-        let span = u64::from(hi - lo) + 1;
-        lo + u32::try_from(self.next() % span).unwrap_or(0)
-    }
-
-    /// True with probability `percent` / 100.
-    fn chance(&mut self, percent: u32) -> bool {
-        self.between(1, 100) <= percent
-    }
-
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        let i = usize::try_from(self.next() % u64::try_from(items.len()).unwrap_or(1)).unwrap_or(0);
-        items[i]
-    }
-}
-
 // -------------------------------------------------------------------------------------------
 // Step 1: a customer record
 // -------------------------------------------------------------------------------------------
@@ -168,9 +140,10 @@ fn customer_for(index: usize, person: &Person, joined: DateTime<Utc>, rng: &mut 
     c.profile.location.city = Some(person.city.to_owned());
     // Interests and channels drive segmentation and campaigns.
     for _ in 0..2 {
-        c.interests.insert(rng.pick(&["novels", "history", "poetry", "comics", "cooking", "travel", "science"]));
+        let interest: &&str = rng.choose(&["novels", "history", "poetry", "comics", "cooking", "travel", "science"]);
+        c.interests.insert(interest);
     }
-    c.channels.preferred.insert(rng.pick(&[Channel::Email, Channel::Sms, Channel::Web, Channel::InStore]));
+    c.channels.preferred.insert(*rng.choose(&[Channel::Email, Channel::Sms, Channel::Web, Channel::InStore]));
     if rng.chance(30) {
         c.channels.opted_out.insert(Channel::Sms);
     }
@@ -276,7 +249,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let event_ticket = Money::parse("250.00", egp)?;
 
     let people = roster();
-    let mut rng = Rng(2025);
+    let mut rng = Rng::new(2025);
     // The simulation's own bookkeeping (not CRM data): each person's next visit.
     let mut next_visit: BTreeMap<usize, u32> = BTreeMap::new();
     let mut month = Month::default();

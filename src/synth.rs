@@ -14,12 +14,49 @@ use crate::{
     money::{Currency, Money},
 };
 
-/// A small, fast, deterministic generator (splitmix64).
-#[derive(Debug, Clone)]
-struct Rng(u64);
+/// A small, fast, deterministic random number generator (splitmix64): the one
+/// [`Population`] uses, for examples, tests and benchmarks that need the same "random"
+/// sequence on every run and every machine. Not for anything that needs unpredictability.
+///
+/// # Example
+///
+/// ```
+/// use clientele::synth::Rng;
+///
+/// let mut rng = Rng::new(2025);
+/// let day = rng.between(1, 28);
+/// assert!((1..=28).contains(&day));
+/// assert_eq!(Rng::new(2025).between(1, 28), day); // the same seed, the same sequence
+/// let city = rng.choose(&["Cairo", "Giza", "Luxor"]);
+/// assert!(city.len() >= 4);
+/// assert_eq!(rng.pick::<u8>(&[]), None);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rng(u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// A generator starting from `seed`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut a = clientele::synth::Rng::new(7);
+    /// let mut b = clientele::synth::Rng::new(7);
+    /// assert_eq!(a.next_u64(), b.next_u64());
+    /// ```
+    pub const fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut rng = clientele::synth::Rng::new(1);
+    /// assert_ne!(rng.next_u64(), rng.next_u64());
+    /// ```
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -27,18 +64,71 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    /// A number in `0..n` (`n > 0`).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
+    /// A number in `0..n` (0 when `n` is 0); the modulo bias is negligible for small `n`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut rng = clientele::synth::Rng::new(1);
+    /// assert!(rng.below(10) < 10);
+    /// assert_eq!(rng.below(0), 0);
+    /// ```
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// A number in `lo..=hi` (`lo` when `hi < lo`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut rng = clientele::synth::Rng::new(1);
+    /// assert!((3..=20).contains(&rng.between(3, 20)));
+    /// assert_eq!(rng.between(5, 5), 5);
+    /// ```
+    pub fn between(&mut self, lo: u32, hi: u32) -> u32 {
+        let Some(span) = hi.checked_sub(lo) else { return lo };
+        lo + u32::try_from(self.below(u64::from(span) + 1)).unwrap_or(0)
     }
 
     /// `true` with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut rng = clientele::synth::Rng::new(1);
+    /// assert!(!rng.chance(0) && rng.chance(100));
+    /// ```
+    pub fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[usize::try_from(self.below(items.len() as u64)).unwrap_or(0)]
+    /// One of the items of a slice, or `None` when it is empty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut rng = clientele::synth::Rng::new(1);
+    /// let v = vec![1, 2, 3];
+    /// assert!(rng.pick(&v).is_some_and(|x| v.contains(x)));
+    /// ```
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        let i = usize::try_from(self.below(items.len() as u64)).ok()?;
+        items.get(i)
+    }
+
+    /// One of the items of a non-empty array (an empty one does not compile).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut rng = clientele::synth::Rng::new(1);
+    /// assert!(["a", "b"].contains(rng.choose(&["a", "b"])));
+    /// ```
+    pub fn choose<'a, T, const N: usize>(&mut self, items: &'a [T; N]) -> &'a T {
+        const { assert!(N > 0, "choose needs a non-empty array") };
+        // `% N` keeps the index in bounds whatever `below` returns.
+        &items[usize::try_from(self.below(N as u64)).unwrap_or(0) % N]
     }
 }
 
@@ -63,7 +153,7 @@ const COUNTRIES: &[(&str, u64, &[&str])] = &[
 /// let customers = Population::new(3).customers(500);
 /// assert!(customers.iter().all(|c| c.interests.iter().all(|tag| INTERESTS.contains(&tag))));
 /// ```
-pub const INTERESTS: &[&str] = &[
+pub const INTERESTS: &[&str; 16] = &[
     "sports",
     "music",
     "travel",
@@ -82,14 +172,14 @@ pub const INTERESTS: &[&str] = &[
     "coffee",
 ];
 
-const LIFESTYLE: &[&str] = &["outdoor", "family", "student", "professional", "retired", "vegan", "urban"];
-const NEEDS: &[&str] = &["delivery", "installments", "gift_wrapping", "warranty", "fast_checkout"];
-const CATEGORIES: &[&str] = &["books", "electronics", "clothing", "coffee", "home", "toys", "beauty", "sports"];
-const FIRST_NAMES: &[&str] = &[
+const LIFESTYLE: &[&str; 7] = &["outdoor", "family", "student", "professional", "retired", "vegan", "urban"];
+const NEEDS: &[&str; 5] = &["delivery", "installments", "gift_wrapping", "warranty", "fast_checkout"];
+const CATEGORIES: &[&str; 8] = &["books", "electronics", "clothing", "coffee", "home", "toys", "beauty", "sports"];
+const FIRST_NAMES: &[&str; 16] = &[
     "Mona", "Ahmed", "Sara", "Omar", "Layla", "Youssef", "Nour", "Karim", "Hana", "Tarek", "Amira", "Ali", "Emma",
     "Lucas", "Sofia", "Noah",
 ];
-const LAST_NAMES: &[&str] =
+const LAST_NAMES: &[&str; 12] =
     &["Said", "Hassan", "Mansour", "Farouk", "Adel", "Khalil", "Fahmy", "Salem", "Martin", "Weber", "Smith", "Dubois"];
 
 /// The percent chance that a customer prefers each channel, in [`Channel::ALL`] order.
@@ -214,11 +304,11 @@ impl Population {
     /// assert!(c.validate().is_ok());
     /// ```
     pub fn customer(&self, index: u64) -> Customer {
-        let mut rng = Rng(self.seed ^ index.wrapping_mul(0xD6E8_FEB8_6659_FD93));
-        rng.next();
+        let mut rng = Rng::new(self.seed ^ index.wrapping_mul(0xD6E8_FEB8_6659_FD93));
+        rng.next_u64();
         let as_of = self.as_of;
         let created = as_of - Duration::days(30 + i64::try_from(rng.below(900)).unwrap_or(0));
-        let name = format!("{} {}", rng.pick(FIRST_NAMES), rng.pick(LAST_NAMES));
+        let name = format!("{} {}", rng.choose(FIRST_NAMES), rng.choose(LAST_NAMES));
         let mut c = Customer::new(CustomerId::new(index + 1), name, created);
 
         if rng.chance(85) {
@@ -237,20 +327,23 @@ impl Population {
             if roll < *weight {
                 c.profile.location.country = CountryCode::new(code).ok();
                 if rng.chance(95) {
-                    c.profile.location.city = Some((*rng.pick(cities)).to_owned());
+                    c.profile.location.city = rng.pick(cities).map(|city| (*city).to_owned());
                 }
                 break;
             }
             roll -= weight;
         }
         for _ in 0..rng.below(5) {
-            c.interests.insert(rng.pick::<&str>(INTERESTS));
+            let tag: &&str = rng.choose(INTERESTS);
+            c.interests.insert(tag);
         }
         for _ in 0..rng.below(3) {
-            c.lifestyle.insert(rng.pick::<&str>(LIFESTYLE));
+            let tag: &&str = rng.choose(LIFESTYLE);
+            c.lifestyle.insert(tag);
         }
         for _ in 0..rng.below(3) {
-            c.needs.insert(rng.pick::<&str>(NEEDS));
+            let tag: &&str = rng.choose(NEEDS);
+            c.needs.insert(tag);
         }
         for (channel, percent) in Channel::ALL.into_iter().zip(CHANNEL_PREFERENCE) {
             if rng.chance(percent) {
@@ -296,8 +389,8 @@ impl Population {
                 let at = (created + Duration::minutes(a.max(b)) - Duration::days(idle)).max(created);
                 let amount = 5_000 + i64::try_from(rng.below(295_000)).unwrap_or(0);
                 let mut p = Purchase::new(at, Money::new(amount, self.currency))
-                    .with_category(*rng.pick(CATEGORIES))
-                    .with_channel(*rng.pick(&Channel::ALL));
+                    .with_category(*rng.choose(CATEGORIES))
+                    .with_channel(*rng.choose(&Channel::ALL));
                 if rng.chance(70) {
                     let cost = amount * i64::try_from(60 + rng.below(31)).unwrap_or(75) / 100;
                     p = p.with_cost(Money::new(cost, self.currency));
@@ -307,7 +400,7 @@ impl Population {
             .collect();
         let last = purchases.iter().map(|p| p.at).max();
         let stage = match count {
-            0 => *rng.pick(&[
+            0 => *rng.choose(&[
                 Stage::Suspect,
                 Stage::Suspect,
                 Stage::Prospect,
@@ -316,7 +409,7 @@ impl Population {
             ]),
             1 => Stage::FirstTime,
             2..5 => Stage::Repeat,
-            _ => *rng.pick(&[Stage::Client, Stage::Client, Stage::Client, Stage::Advocate, Stage::Partner]),
+            _ => *rng.choose(&[Stage::Client, Stage::Client, Stage::Client, Stage::Advocate, Stage::Partner]),
         };
         let state = match last {
             Some(last) if (as_of - last).num_days() >= 365 => LifecycleState::at_stage(Stage::Lost, last, Some(stage)),
