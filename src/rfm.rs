@@ -87,7 +87,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::{
-    customer::{Customer, CustomerId, Purchase},
+    customer::{Customer, CustomerId, total_in},
     money::{Currency, Money},
     window::Window,
 };
@@ -693,7 +693,7 @@ impl RfmScores {
                     Values {
                         recency_days: u32::try_from((as_of - last.at).num_days()).unwrap_or(u32::MAX),
                         frequency: u32::try_from(window.len()).unwrap_or(u32::MAX),
-                        monetary: sum_in(window, currency),
+                        monetary: total_in(window, currency),
                     }
                 });
                 (c.id(), values)
@@ -941,15 +941,6 @@ impl RfmScores {
     pub fn m_counts(&self) -> [usize; 5] {
         self.scores[2]
     }
-}
-
-/// The total of `purchases` in `currency`, saturating.
-fn sum_in(purchases: &[Purchase], currency: Currency) -> Money {
-    let minor = purchases
-        .iter()
-        .filter(|p| p.amount.currency() == currency)
-        .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor()));
-    Money::new(minor, currency)
 }
 
 /// The score of each key (larger is better) against all of them:

@@ -372,6 +372,10 @@ impl PurchaseHistory {
 
     /// Purchases at or before `as_of`.
     fn upto(&self, as_of: DateTime<Utc>) -> &[Purchase] {
+        // Most evaluations are as of now, after every purchase: no search needed then.
+        if self.list.last().is_none_or(|p| p.at <= as_of) {
+            return &self.list;
+        }
         &self.list[..self.list.partition_point(|p| p.at <= as_of)]
     }
 
@@ -413,7 +417,7 @@ impl PurchaseHistory {
     /// assert_eq!(PurchaseHistory::default().spent_upto(DateTime::UNIX_EPOCH, Currency::USD).minor(), 0);
     /// ```
     pub fn spent_upto(&self, as_of: DateTime<Utc>, currency: Currency) -> Money {
-        sum_in(self.upto(as_of), currency)
+        total_in(self.upto(as_of), currency)
     }
 
     /// When the first purchase at or before `as_of` happened.
@@ -466,7 +470,7 @@ impl PurchaseHistory {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn spent_in(&self, window: Window, as_of: DateTime<Utc>, currency: Currency) -> Money {
-        sum_in(self.within(window, as_of), currency)
+        total_in(self.within(window, as_of), currency)
     }
 
     /// The aggregates as they stood at `as_of` (purchases after it not yet made).
@@ -499,8 +503,9 @@ impl PurchaseHistory {
     }
 }
 
-/// The total of `purchases` in `currency`, saturating.
-fn sum_in(purchases: &[Purchase], currency: Currency) -> Money {
+/// The total of `purchases` in `currency`, saturating; purchases in other currencies add
+/// nothing. The one place every spend figure (windows, segments, RFM, explanations) is summed.
+pub(crate) fn total_in(purchases: &[Purchase], currency: Currency) -> Money {
     let minor = purchases
         .iter()
         .filter(|p| p.amount.currency() == currency)

@@ -12,6 +12,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use self::activity::total_in;
 pub use self::{
     activity::{Activity, Purchase, PurchaseHistory},
     attributes::{AttrValue, Attributes},

@@ -5,15 +5,15 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 
 use super::{
     ast::Activity,
     eval::{Ctx, leaf_value},
-    ir::{DateField, InstantField, IntField, Leaf, MoneyField, Pred, Range, TagField, TextField, TextOp},
+    ir::{DateField, InstantField, IntField, Leaf, Pred, Range, TagField, TextField, TextOp},
 };
 use crate::{
-    customer::{Channel, CreditStanding, Customer, Gender, TagSet},
+    customer::{Channel, CreditStanding, Customer, Gender, TagSet, total_in},
     lifecycle::Stage,
 };
 
@@ -160,34 +160,19 @@ fn compile_leaf(leaf: &Leaf, ctx: Ctx) -> RowFn {
         },
         Leaf::Instant(InstantField::LastPurchase, r) => {
             let r = *r;
-            Arc::new(move |c| {
-                let list = c.purchases().as_slice();
-                let upto = upto(list, as_of);
-                upto.checked_sub(1).is_some_and(|i| r.contains(list[i].at))
-            })
+            Arc::new(move |c| c.purchases().last_as_of(as_of).is_some_and(|t| r.contains(t)))
         }
         Leaf::ActivitySince(activity, start, at, r) => {
             let (start, at, r) = (*start, *at, *r);
             match activity {
                 Activity::Purchases => Arc::new(move |c| {
-                    let list = c.purchases().as_slice();
-                    let end = upto(list, at);
-                    let from = start.map_or(0, |s| list[..end].partition_point(|p| p.at <= s));
-                    r.contains(i64::try_from(end - from).unwrap_or(i64::MAX))
+                    r.contains(i64::try_from(c.purchases().between(start, at).len()).unwrap_or(i64::MAX))
                 }),
-                Activity::Spent => Arc::new(move |c| {
-                    let list = c.purchases().as_slice();
-                    let end = upto(list, at);
-                    let from = start.map_or(0, |s| list[..end].partition_point(|p| p.at <= s));
-                    let spent = list[from..end]
-                        .iter()
-                        .filter(|p| p.amount.currency() == currency)
-                        .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor()));
-                    r.contains(spent)
-                }),
+                Activity::Spent => {
+                    Arc::new(move |c| r.contains(total_in(c.purchases().between(start, at), currency).minor()))
+                }
             }
         }
-        Leaf::Money(MoneyField::Spent, _) | Leaf::Int(IntField::Purchases, _) => fallback(),
         _ => fallback(),
     }
 }
@@ -200,10 +185,4 @@ fn lifestyle(c: &Customer) -> &TagSet {
 }
 fn needs(c: &Customer) -> &TagSet {
     &c.needs
-}
-
-/// How many purchases are at or before `as_of`; most customers' are all before it.
-#[inline]
-fn upto(list: &[crate::customer::Purchase], as_of: DateTime<Utc>) -> usize {
-    if list.last().is_none_or(|p| p.at <= as_of) { list.len() } else { list.partition_point(|p| p.at <= as_of) }
 }

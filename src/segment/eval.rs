@@ -15,7 +15,7 @@ use super::{
     schema::AttrType,
 };
 use crate::{
-    customer::{AttrValue, ChannelSet, CreditStanding, Customer, Gender, Generation, TagSet, age_on},
+    customer::{AttrValue, ChannelSet, CreditStanding, Customer, Gender, Generation, TagSet, age_on, total_in},
     lifecycle::Stage,
     money::Currency,
     rfm::{Rfm, RfmGroup, RfmScores},
@@ -179,10 +179,7 @@ fn activity(a: Activity, start: Option<DateTime<Utc>>, as_of: DateTime<Utc>, c: 
     let within = c.purchases().between(start, as_of);
     match a {
         Activity::Purchases => i64::try_from(within.len()).unwrap_or(i64::MAX),
-        Activity::Spent => within
-            .iter()
-            .filter(|p| p.amount.currency() == ctx.currency)
-            .fold(0i64, |sum, p| sum.saturating_add(p.amount.minor())),
+        Activity::Spent => total_in(within, ctx.currency).minor(),
     }
 }
 

@@ -15,8 +15,8 @@ use super::{
     schema::Schema,
 };
 use crate::{
-    customer::{AttrValue, ChannelSet, Customer, CustomerId, TagSet, age_on},
-    money::{Currency, Money},
+    customer::{AttrValue, ChannelSet, Customer, CustomerId, TagSet, age_on, total_in},
+    money::Money,
 };
 
 /// How a clause combines its children.
@@ -227,7 +227,7 @@ fn actual(operand: &Operand, c: &Customer, ctx: &Ctx) -> String {
             let within = p.within(*window, ctx.as_of);
             match function {
                 super::ast::Activity::Purchases => within.len().to_string(),
-                super::ast::Activity::Spent => money(sum(within, ctx.currency)),
+                super::ast::Activity::Spent => money(total_in(within, ctx.currency)),
             }
         }
         Operand::Field(name) => field_value(name.value(), c, ctx),
@@ -235,14 +235,6 @@ fn actual(operand: &Operand, c: &Customer, ctx: &Ctx) -> String {
     let mut out = String::new();
     let _ = write!(out, "{operand} = {value}");
     out
-}
-
-fn sum(purchases: &[crate::customer::Purchase], currency: Currency) -> Money {
-    let minor = purchases
-        .iter()
-        .filter(|p| p.amount.currency() == currency)
-        .fold(0i64, |s, p| s.saturating_add(p.amount.minor()));
-    Money::new(minor, currency)
 }
 
 fn field_value(name: &str, c: &Customer, ctx: &Ctx) -> String {
