@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Limits,
-    ast::{Expr, Span},
+    ast::Expr,
     error::{ErrorKind, SegmentError},
 };
 use crate::{money::Currency, rfm::RfmScores};
@@ -548,17 +548,9 @@ impl Schema {
     }
 }
 
+/// Attribute names follow the rule of every name in a segment (see `validate`).
 fn check_name(name: &str) -> Result<(), SegmentError> {
-    let mut bytes = name.bytes();
-    let ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        && name.len() <= 64
-        && !super::parser::RESERVED.contains(&name);
-    if ok {
-        Ok(())
-    } else {
-        Err(SegmentError::at(ErrorKind::BadName(name.chars().take(64).collect()), Span::default()))
-    }
+    super::validate::check_name(&super::ast::Spanned::bare(name.to_owned()))
 }
 
 /// The candidate closest to `name` by edit distance, if it is close enough to be a typo.

@@ -116,7 +116,7 @@ fn text(s: &str, span: super::ast::Span, limits: &Limits) -> Result<(), SegmentE
 }
 
 /// Field, attribute and symbol names: lowercase identifiers that are not reserved words.
-fn check_name(name: &Spanned<String>) -> Result<(), SegmentError> {
+pub(crate) fn check_name(name: &Spanned<String>) -> Result<(), SegmentError> {
     let n = name.value();
     let mut bytes = n.bytes();
     let ok = bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
