@@ -37,7 +37,7 @@ use rusqlite::{
 };
 
 use super::{
-    Change, Store, StoreError, check_change,
+    Change, Store, StoreError, check_batch, check_change,
     rows::{
         CUSTOMER_COLUMNS, CustomerRow, PurchaseRow, TransitionRow, Value, backend, decode_customer, decode_purchase,
         decode_transition, from_sql_id, to_sql_id, to_sql_version,
@@ -395,6 +395,22 @@ impl Store for SqliteStore {
         append_purchases(&tx, id, customer.purchases().as_slice())?;
         tx.commit().map_err(backend)?;
         Ok(1)
+    }
+
+    fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
+        check_batch(&customers)?;
+        let rows = customers.iter().map(CustomerRow::of_new).collect::<Result<Vec<_>, _>>()?;
+        let mut conn = self.conn();
+        let tx = write_transaction(&mut conn)?;
+        for (customer, row) in customers.iter().zip(&rows) {
+            let id = customer.id();
+            write_customer(&tx, row, None)
+                .map_err(|e| if is_unique_violation(&e) { StoreError::AlreadyExists(id) } else { backend(e) })?;
+            write_tags_and_attributes(&tx, id, row, false)?;
+            append_purchases(&tx, id, customer.purchases().as_slice())?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(customers.len())
     }
 
     fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {
