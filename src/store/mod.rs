@@ -1,11 +1,14 @@
 //! Storage through a trait: the core never assumes a database.
 //!
-//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default, and
-//! `SqliteStore` (feature `sqlite`) keeps customers in an SQLite database. Every store runs
-//! the same conformance suite (`tests/integration/conformance.rs`).
+//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default,
+//! `SqliteStore` (feature `sqlite`) keeps customers in an SQLite database, and
+//! `PostgresStore` (feature `postgres`) in a PostgreSQL database. Every store runs the same
+//! conformance suite (`tests/integration/conformance.rs`).
 
 mod change;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
@@ -13,6 +16,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use self::postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use self::sqlite::SqliteStore;

@@ -1,0 +1,630 @@
+//! The PostgreSQL store, behind the `postgres` feature. The user-facing documentation (schema,
+//! ids, connections) is on [`PostgresStore`].
+
+use std::{
+    collections::HashMap,
+    error::Error as StdError,
+    fmt,
+    sync::{Mutex, MutexGuard, PoisonError},
+};
+
+use postgres::{Client, Config, GenericClient, NoTls, Statement, error::SqlState, types::ToSql};
+
+use super::{Change, Store, StoreError, check_change};
+use crate::{
+    customer::{Customer, CustomerId, Purchase},
+    lifecycle::Transition,
+};
+
+/// The migrations, in order: migration `i` (from 0) takes the schema from version `i` to
+/// version `i + 1`. Applied ones are never edited; changes go in a new file.
+const MIGRATIONS: &[&str] = &[include_str!("postgres/migrations/0001_initial.sql")];
+
+/// The advisory lock key that serializes migrations on one database: "clientel" in ASCII.
+const MIGRATION_LOCK: i64 = 0x636c_6965_6e74_656c;
+
+/// How many idle connections [`PostgresStore::connect`] keeps.
+const DEFAULT_POOL_SIZE: usize = 4;
+
+/// A store in a PostgreSQL database, shared by any number of stores and processes.
+///
+/// Every write is one transaction. An update locks the customer's row
+/// (`SELECT ... FOR UPDATE`) before reading the stored version and purchases, checks the change
+/// against them with [`check_change`], and writes the row, the new purchases and the new
+/// transitions before committing, so a write either commits whole or leaves the database
+/// exactly as it was, and concurrent writers to one customer queue on its row. Reads of a
+/// customer, a history or a page are each one statement, so each sees one consistent snapshot.
+///
+/// # Connections
+///
+/// The store is `Send + Sync` and runs operations from several threads in parallel, each on a
+/// connection of its own. It keeps a small pool of idle connections: an operation takes an
+/// idle connection, or opens a new one if none is idle, and gives it back afterwards unless
+/// the pool already holds its size of idle connections (then it is closed). The number of
+/// connections open at once is therefore not capped by the pool: it is the number of
+/// operations running at once. A connection found closed (the server ended it, or it broke
+/// during an operation) is discarded rather than given back; an operation that runs on a
+/// connection the server closed while it was idle fails once with [`StoreError::Backend`].
+///
+/// Connections are made without TLS (the crate brings no TLS library): use the store on a
+/// trusted network or over a Unix socket (`host=/var/run/postgresql`). A connection string
+/// that requires TLS (`sslmode=require`) fails to connect.
+///
+/// Errors from the database are [`StoreError::Backend`] with a message that includes what the
+/// server said; the [`postgres::Error`] is in its source chain.
+///
+/// # Schema
+///
+/// The schema is created and migrated by the crate: the migrations are SQL files embedded in
+/// the binary (`src/store/postgres/migrations/`), applied in order inside one transaction that
+/// first takes a transaction-level advisory lock (`pg_advisory_xact_lock`), so that stores
+/// connecting at once to a new database migrate it once. The schema version is recorded in the
+/// table `clientele_schema (version BIGINT NOT NULL)`, one row. The tables are the SQLite
+/// store's (`SqliteStore`, feature `sqlite`), column for column, in PostgreSQL types: every
+/// integer is `BIGINT` and every text column is `TEXT COLLATE "C"` (compared byte by byte, as
+/// in SQLite). They are created in the current schema (the first schema of the connection's
+/// `search_path`, normally `public`).
+///
+/// # Ids
+///
+/// A stored id is the customer id with its top bit flipped, read as two's complement (the
+/// SQLite store's mapping): 0 becomes `i64::MIN` and `u64::MAX` becomes `i64::MAX`, so ids
+/// sort in the database as they do in Rust and `scan` can page with the primary key.
+///
+/// # Example
+///
+/// ```no_run
+/// use chrono::DateTime;
+/// use clientele::{Customer, CustomerId, PostgresStore, Store};
+/// let store = PostgresStore::connect("host=localhost user=postgres dbname=crm")?;
+/// store.insert(Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH))?;
+/// assert_eq!(store.get(CustomerId::new(1))?.profile.display_name, "Ada");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct PostgresStore {
+    config: Config,
+    /// The idle connections. A panic while it is locked cannot leave it inconsistent (it is
+    /// only pushed to and popped from), so a poisoned lock is used as is.
+    idle: Mutex<Vec<Conn>>,
+    pool_size: usize,
+}
+
+impl fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `Config`'s own Debug hides the password.
+        f.debug_struct("PostgresStore")
+            .field("config", &self.config)
+            .field("pool_size", &self.pool_size)
+            .field("idle", &self.idle().len())
+            .finish()
+    }
+}
+
+/// A pooled connection and the statements prepared on it.
+struct Conn {
+    client: Client,
+    prepared: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    /// The statement for `sql`, prepared on this connection the first time. Statements are
+    /// prepared before a transaction begins, so that the transaction can borrow the client.
+    fn statement(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql).map_err(db)?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
+
+impl PostgresStore {
+    /// The schema version this version of the crate creates and understands.
+    pub const SCHEMA_VERSION: i64 = 1;
+
+    /// Connects to the database named by `conn_str`, and creates or migrates the schema.
+    ///
+    /// `conn_str` is a libpq-style connection string, as key-value pairs
+    /// (`host=localhost port=5432 user=crm password=secret dbname=crm`) or as a URL
+    /// (`postgresql://crm:secret@localhost:5432/crm`). The store keeps up to 4 idle
+    /// connections; see [`with_pool_size`](PostgresStore::with_pool_size).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::SchemaTooNew`] if the database was written by a newer version of the
+    /// crate (nothing is changed); [`StoreError::Backend`] if the string does not parse, the
+    /// server cannot be reached or refuses the login, or the schema cannot be created.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use clientele::{PostgresStore, Store};
+    /// let store = PostgresStore::connect("postgresql://crm:secret@localhost/crm")?;
+    /// println!("{} customers", store.count()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn connect(conn_str: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::with_pool_size(conn_str, DEFAULT_POOL_SIZE)
+    }
+
+    /// Like [`connect`](PostgresStore::connect), keeping up to `pool_size` idle connections
+    /// for reuse (0: every operation opens and closes a connection of its own).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](PostgresStore::connect).
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// use clientele::{PostgresStore, Store};
+    /// // Sixteen worker threads share this store: keep a connection for each.
+    /// let store = PostgresStore::with_pool_size("host=localhost user=crm dbname=crm", 16)?;
+    /// println!("{} customers", store.count()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_pool_size(conn_str: &str, pool_size: usize) -> Result<PostgresStore, StoreError> {
+        let config: Config = conn_str.parse().map_err(db)?;
+        let store = PostgresStore { config, idle: Mutex::new(Vec::new()), pool_size };
+        store.with_conn(|conn| migrate(&mut conn.client))?;
+        Ok(store)
+    }
+
+    fn idle(&self) -> MutexGuard<'_, Vec<Conn>> {
+        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `op` on a pooled connection, opening one if none is idle, and gives the connection
+    /// back to the pool afterwards if it is still open and the pool has room. A connection
+    /// whose `op` panicked is dropped (closed); its open transaction, if any, rolls back.
+    fn with_conn<T>(&self, op: impl FnOnce(&mut Conn) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let pooled = loop {
+            match self.idle().pop() {
+                Some(conn) if conn.client.is_closed() => {}
+                other => break other,
+            }
+        };
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => Conn { client: self.config.connect(NoTls).map_err(db)?, prepared: HashMap::new() },
+        };
+        let result = op(&mut conn);
+        if !conn.client.is_closed() {
+            let mut idle = self.idle();
+            if idle.len() < self.pool_size {
+                idle.push(conn);
+            }
+        }
+        result
+    }
+}
+
+/// Brings the schema to [`PostgresStore::SCHEMA_VERSION`], or refuses a newer one.
+fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    let latest = PostgresStore::SCHEMA_VERSION;
+    match schema_version(client)? {
+        Some(found) if found == latest => return Ok(()),
+        // Refused before taking the lock: nothing is written to a newer database.
+        Some(found) if found > latest => return Err(StoreError::SchemaTooNew { found, supported: latest }),
+        _ => {}
+    }
+    // Read committed: after waiting for the lock, each statement sees what the migration
+    // that held it committed.
+    let mut tx = client.transaction().map_err(db)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(db)?;
+    let found = match schema_version(&mut tx)? {
+        Some(found) => found,
+        None => {
+            tx.batch_execute(
+                "CREATE TABLE clientele_schema (version BIGINT NOT NULL); INSERT INTO clientele_schema VALUES (0);",
+            )
+            .map_err(db)?;
+            0
+        }
+    };
+    if found > latest {
+        return Err(StoreError::SchemaTooNew { found, supported: latest });
+    }
+    let from = usize::try_from(found).map_err(|_| backend(format!("invalid schema version {found}")))?;
+    for (done, sql) in MIGRATIONS.iter().enumerate().skip(from) {
+        tx.batch_execute(sql).map_err(db)?;
+        let version = i64::try_from(done + 1).map_err(backend)?;
+        tx.execute("UPDATE clientele_schema SET version = $1", &[&version]).map_err(db)?;
+    }
+    tx.commit().map_err(db)
+}
+
+/// The recorded schema version, or `None` if the database has no `clientele_schema` table.
+fn schema_version(client: &mut impl GenericClient) -> Result<Option<i64>, StoreError> {
+    // Read from the catalog table rather than with `to_regclass`, whose cached lookups are not
+    // refreshed by taking an advisory lock, so that a migration that waited for the lock sees
+    // the table another one created meanwhile.
+    let exists: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'clientele_schema' AND n.nspname = current_schema())",
+            &[],
+        )
+        .and_then(|row| row.try_get(0))
+        .map_err(db)?;
+    if !exists {
+        return Ok(None);
+    }
+    let rows = client.query("SELECT version FROM clientele_schema", &[]).map_err(db)?;
+    match rows.as_slice() {
+        [row] => row.try_get(0).map(Some).map_err(db),
+        _ => Err(backend(format!("clientele_schema holds {} rows instead of one", rows.len()))),
+    }
+}
+
+fn backend(e: impl Into<Box<dyn StdError + Send + Sync>>) -> StoreError {
+    StoreError::Backend(e.into())
+}
+
+/// A failure of the database or the connection, as a [`StoreError::Backend`] whose source is
+/// a [`DbFailure`].
+fn db(e: postgres::Error) -> StoreError {
+    StoreError::Backend(Box::new(DbFailure(e)))
+}
+
+/// A [`postgres::Error`] whose message includes what the server said (the client's own message
+/// for a database error is just "db error").
+#[derive(Debug)]
+struct DbFailure(postgres::Error);
+
+impl fmt::Display for DbFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.0;
+        match (e.as_db_error(), e.source()) {
+            (Some(server), _) => write!(f, "{}: {} (SQLSTATE {})", e, server, server.code().code()),
+            (None, Some(cause)) => write!(f, "{e}: {cause}"),
+            (None, None) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl StdError for DbFailure {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        Some(&self.0)
+    }
+}
+
+/// Whether the error is a unique or primary-key violation (SQLSTATE 23505).
+fn is_unique_violation(e: &postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+/// The stored form of a customer id: the id with its top bit flipped, as two's complement, so
+/// that `0..=u64::MAX` maps in order onto `i64::MIN..=i64::MAX`.
+fn to_sql_id(id: CustomerId) -> i64 {
+    i64::from_ne_bytes(id.get().to_ne_bytes()) ^ i64::MIN
+}
+
+/// The inverse of [`to_sql_id`].
+fn from_sql_id(id: i64) -> CustomerId {
+    CustomerId::new(u64::from_ne_bytes((id ^ i64::MIN).to_ne_bytes()))
+}
+
+fn to_sql_version(version: u64) -> Result<i64, StoreError> {
+    i64::try_from(version).map_err(backend)
+}
+
+fn from_sql_version(version: i64) -> Result<u64, StoreError> {
+    u64::try_from(version).map_err(|_| backend(format!("corrupt customer version {version}")))
+}
+
+/// The `data` column: the customer as JSON, without the purchases (in their own table) and
+/// the version (in its own column).
+fn customer_data(c: &Customer) -> Result<String, StoreError> {
+    let mut value = serde_json::to_value(c).map_err(backend)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("purchases");
+        fields.remove("version");
+    }
+    serde_json::to_string(&value).map_err(backend)
+}
+
+const INSERT_CUSTOMER: &str = "INSERT INTO customers \
+     (id, version, data, stage, country, city, birth_date, last_purchase_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+const UPDATE_CUSTOMER: &str = "UPDATE customers SET version = $2, data = $3, stage = $4, country = $5, \
+     city = $6, birth_date = $7, last_purchase_at = $8 WHERE id = $1 AND version = $9";
+
+/// Writes the customer row with [`INSERT_CUSTOMER`] (`expected` is `None`) or
+/// [`UPDATE_CUSTOMER`] (at `expected` version). Returns the number of rows written.
+fn write_customer(
+    tx: &mut impl GenericClient,
+    statement: &Statement,
+    c: &Customer,
+    expected: Option<u64>,
+) -> Result<u64, WriteError> {
+    let data = customer_data(c)?;
+    let version = to_sql_version(c.version())?;
+    let location = &c.profile.location;
+    let country = location.country.as_ref().map(|code| code.as_str().to_owned());
+    let birth_date = c.profile.birth_date.map(|d| d.to_string());
+    let last_purchase_at = c.purchases().as_slice().last().map(|p| p.at.timestamp_micros());
+    let id = to_sql_id(c.id());
+    let stage = c.stage().name();
+    let expected = expected.map(to_sql_version).transpose()?;
+    let mut params: Vec<&(dyn ToSql + Sync)> =
+        vec![&id, &version, &data, &stage, &country, &location.city, &birth_date, &last_purchase_at];
+    if let Some(expected) = &expected {
+        params.push(expected);
+    }
+    Ok(tx.execute(statement, &params)?)
+}
+
+/// A write's failure: the database's error (to inspect) or another one.
+enum WriteError {
+    Db(postgres::Error),
+    Store(StoreError),
+}
+
+impl From<postgres::Error> for WriteError {
+    fn from(e: postgres::Error) -> WriteError {
+        WriteError::Db(e)
+    }
+}
+
+impl From<StoreError> for WriteError {
+    fn from(e: StoreError) -> WriteError {
+        WriteError::Store(e)
+    }
+}
+
+impl From<WriteError> for StoreError {
+    fn from(e: WriteError) -> StoreError {
+        match e {
+            WriteError::Db(e) => db(e),
+            WriteError::Store(e) => e,
+        }
+    }
+}
+
+/// Appends purchases after the customer's last recorded one, in one statement.
+const APPEND_PURCHASES: &str = "INSERT INTO purchases (customer_id, seq, at, data) \
+     SELECT $1, next.seq + new.ord - 1, new.at, new.data \
+     FROM (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1) AS next, \
+     unnest($2::BIGINT[], $3::TEXT[]) WITH ORDINALITY AS new (at, data, ord)";
+
+/// Appends transitions after the customer's last recorded one, in one statement.
+const APPEND_TRANSITIONS: &str = "INSERT INTO transitions (customer_id, seq, at, from_stage, to_stage, data) \
+     SELECT $1, next.seq + new.ord - 1, new.at, new.from_stage, new.to_stage, new.data \
+     FROM (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1) AS next, \
+     unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[]) WITH ORDINALITY \
+     AS new (at, from_stage, to_stage, data, ord)";
+
+/// Runs [`APPEND_PURCHASES`].
+fn append_purchases(
+    tx: &mut impl GenericClient,
+    statement: &Statement,
+    id: CustomerId,
+    purchases: &[Purchase],
+) -> Result<(), StoreError> {
+    if purchases.is_empty() {
+        return Ok(());
+    }
+    let at: Vec<i64> = purchases.iter().map(|p| p.at.timestamp_micros()).collect();
+    let data = purchases.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(backend)?;
+    tx.execute(statement, &[&to_sql_id(id), &at, &data]).map_err(db)?;
+    Ok(())
+}
+
+/// Runs [`APPEND_TRANSITIONS`].
+fn append_transitions(
+    tx: &mut impl GenericClient,
+    statement: &Statement,
+    id: CustomerId,
+    transitions: &[Transition],
+) -> Result<(), StoreError> {
+    if transitions.is_empty() {
+        return Ok(());
+    }
+    let at: Vec<i64> = transitions.iter().map(|t| t.at.timestamp_micros()).collect();
+    let from: Vec<&str> = transitions.iter().map(|t| t.from.name()).collect();
+    let to: Vec<&str> = transitions.iter().map(|t| t.to.name()).collect();
+    let data = transitions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(backend)?;
+    tx.execute(statement, &[&to_sql_id(id), &at, &from, &to, &data]).map_err(db)?;
+    Ok(())
+}
+
+/// Rebuilds a customer from its row and its purchases' data (in recording order).
+fn decode_customer(version: i64, data: &str, purchases: &[String]) -> Result<Customer, StoreError> {
+    let mut customer: Customer = serde_json::from_str(data).map_err(backend)?;
+    let purchases =
+        purchases.iter().map(|p| serde_json::from_str(p)).collect::<Result<Vec<Purchase>, _>>().map_err(backend)?;
+    // Recording order, then a stable sort by time: the order the purchases had in memory.
+    customer = customer.with_purchases(purchases).map_err(backend)?;
+    customer.set_version(from_sql_version(version)?);
+    Ok(customer)
+}
+
+/// A customer with its purchases, in one statement (one snapshot).
+const GET_CUSTOMER: &str = "SELECT c.version, c.data, \
+     ARRAY(SELECT p.data FROM purchases p WHERE p.customer_id = c.id ORDER BY p.seq) \
+     FROM customers c WHERE c.id = $1";
+
+/// The customer's row, locked until the transaction ends. Its purchases are read by a second
+/// statement, after the lock is held: a statement that waited for the lock sees the row as
+/// the other writer committed it, but subqueries in it would still see the older snapshot.
+const LOCK_CUSTOMER: &str = "SELECT version, data FROM customers WHERE id = $1 FOR UPDATE";
+
+const PURCHASES_OF: &str = "SELECT data FROM purchases WHERE customer_id = $1 ORDER BY seq";
+
+/// The history, or no row if there is no such customer, in one statement.
+const HISTORY: &str = "SELECT ARRAY(SELECT t.data FROM transitions t WHERE t.customer_id = c.id ORDER BY t.seq) \
+     FROM customers c WHERE c.id = $1";
+
+/// A page of customers with their purchases, in one statement.
+const SCAN: &str = "SELECT c.id, c.version, c.data, \
+     ARRAY(SELECT p.data FROM purchases p WHERE p.customer_id = c.id ORDER BY p.seq) \
+     FROM customers c WHERE c.id >= $1 ORDER BY c.id LIMIT $2";
+
+impl Store for PostgresStore {
+    fn insert(&self, mut customer: Customer) -> Result<u64, StoreError> {
+        let id = customer.id();
+        customer.validate().map_err(|source| StoreError::InvalidData { id, source })?;
+        customer.set_version(1);
+        self.with_conn(|conn| {
+            let insert = conn.statement(INSERT_CUSTOMER)?;
+            let append = conn.statement(APPEND_PURCHASES)?;
+            let mut tx = conn.client.transaction().map_err(db)?;
+            match write_customer(&mut tx, &insert, &customer, None) {
+                Err(WriteError::Db(e)) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists(id)),
+                written => written?,
+            };
+            append_purchases(&mut tx, &append, id, customer.purchases().as_slice())?;
+            tx.commit().map_err(db)?;
+            Ok(1)
+        })
+    }
+
+    fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        self.with_conn(|conn| {
+            let statement = conn.statement(GET_CUSTOMER)?;
+            let row = conn.client.query_opt(&statement, &[&to_sql_id(id)]).map_err(db)?;
+            let row = row.ok_or(StoreError::NotFound(id))?;
+            let (version, data, purchases): (i64, String, Vec<String>) =
+                (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?);
+            decode_customer(version, &data, &purchases)
+        })
+    }
+
+    fn update(&self, change: Change) -> Result<u64, StoreError> {
+        let expected = change.expected_version();
+        let (mut customer, purchases, transitions) = change.into_parts();
+        let id = customer.id();
+        let sql_id = to_sql_id(id);
+        self.with_conn(|conn| {
+            let lock = conn.statement(LOCK_CUSTOMER)?;
+            let purchases_of = conn.statement(PURCHASES_OF)?;
+            let update = conn.statement(UPDATE_CUSTOMER)?;
+            let append_p = conn.statement(APPEND_PURCHASES)?;
+            let append_t = conn.statement(APPEND_TRANSITIONS)?;
+            let mut tx = conn.client.transaction().map_err(db)?;
+            let row = tx.query_opt(&lock, &[&sql_id]).map_err(db)?.ok_or(StoreError::NotFound(id))?;
+            let (version, data): (i64, String) = (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
+            let stored_purchases = tx
+                .query(&purchases_of, &[&sql_id])
+                .map_err(db)?
+                .iter()
+                .map(|row| row.try_get(0))
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(db)?;
+            let stored = decode_customer(version, &data, &stored_purchases)?;
+            let found = stored.version();
+            if found != expected {
+                return Err(StoreError::Conflict { id, expected, found });
+            }
+            check_change(&stored, &customer, &purchases, &transitions)?;
+            let version = found + 1;
+            customer.set_version(version);
+            // The row is locked since it was read, so the version cannot have moved.
+            if write_customer(&mut tx, &update, &customer, Some(found))? != 1 {
+                return Err(backend("the customer row changed while locked"));
+            }
+            append_purchases(&mut tx, &append_p, id, &purchases)?;
+            append_transitions(&mut tx, &append_t, id, &transitions)?;
+            tx.commit().map_err(db)?;
+            Ok(version)
+        })
+    }
+
+    fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> {
+        self.with_conn(|conn| {
+            let statement = conn.statement(HISTORY)?;
+            let row = conn.client.query_opt(&statement, &[&to_sql_id(id)]).map_err(db)?;
+            let data: Vec<String> = row.ok_or(StoreError::NotFound(id))?.try_get(0).map_err(db)?;
+            data.iter().map(|t| serde_json::from_str(t).map_err(backend)).collect()
+        })
+    }
+
+    fn count(&self) -> Result<usize, StoreError> {
+        self.with_conn(|conn| {
+            let n: i64 = conn
+                .client
+                .query_one("SELECT COUNT(*) FROM customers", &[])
+                .and_then(|row| row.try_get(0))
+                .map_err(db)?;
+            usize::try_from(n).map_err(backend)
+        })
+    }
+
+    fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError> {
+        let from = match after {
+            None => i64::MIN,
+            Some(after) => match to_sql_id(after).checked_add(1) {
+                Some(next) => next,
+                // Nothing sorts after the largest id.
+                None => return Ok(Vec::new()),
+            },
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with_conn(|conn| {
+            let statement = conn.statement(SCAN)?;
+            let rows = conn.client.query(&statement, &[&from, &limit]).map_err(db)?;
+            rows.iter()
+                .map(|row| {
+                    let (id, version, data, purchases): (i64, i64, String, Vec<String>) = (
+                        row.try_get(0).map_err(db)?,
+                        row.try_get(1).map_err(db)?,
+                        row.try_get(2).map_err(db)?,
+                        row.try_get(3).map_err(db)?,
+                    );
+                    let customer = decode_customer(version, &data, &purchases)?;
+                    if customer.id() != from_sql_id(id) {
+                        return Err(backend(format!(
+                            "corrupt row: key {} holds customer {}",
+                            from_sql_id(id),
+                            customer.id()
+                        )));
+                    }
+                    Ok(customer)
+                })
+                .collect()
+        })
+    }
+
+    fn erase(&self, id: CustomerId) -> Result<(), StoreError> {
+        self.with_conn(|conn| {
+            // One statement, so one transaction: purchases and transitions go with the
+            // customer (ON DELETE CASCADE), or nothing goes.
+            let deleted = conn.client.execute("DELETE FROM customers WHERE id = $1", &[&to_sql_id(id)]).map_err(db)?;
+            if deleted == 0 {
+                return Err(StoreError::NotFound(id));
+            }
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_map_in_order_and_back() {
+        let ids =
+            [0, 1, 2, 1 << 62, i64::MAX.unsigned_abs() - 1, i64::MAX.unsigned_abs(), 1 << 63, u64::MAX - 1, u64::MAX];
+        for pair in ids.windows(2) {
+            assert!(to_sql_id(CustomerId::new(pair[0])) < to_sql_id(CustomerId::new(pair[1])), "{pair:?}");
+        }
+        for id in ids {
+            assert_eq!(from_sql_id(to_sql_id(CustomerId::new(id))), CustomerId::new(id));
+        }
+        assert_eq!(to_sql_id(CustomerId::new(0)), i64::MIN);
+        assert_eq!(to_sql_id(CustomerId::new(u64::MAX)), i64::MAX);
+    }
+
+    #[test]
+    fn schema_version_matches_the_migrations() {
+        assert_eq!(usize::try_from(PostgresStore::SCHEMA_VERSION).ok(), Some(MIGRATIONS.len()));
+    }
+}
