@@ -37,8 +37,9 @@ use postgres::{Client, NoTls};
 /// Set to `1` to make a missing or failing server a test failure instead of a skip.
 const REQUIRE_VAR: &str = "CLIENTELE_REQUIRE_PG";
 
-const SKIP_MESSAGE: &str = "skipped: PostgreSQL server binaries not found (initdb/pg_ctl); install Debian's \
-                            postgresql package or set CLIENTELE_REQUIRE_PG=1 to fail instead";
+const NOT_FOUND: &str = "PostgreSQL server binaries not found (initdb/pg_ctl)";
+
+const NOT_FOUND_HELP: &str = "install Debian's postgresql package or set CLIENTELE_REQUIRE_PG=1 to fail instead";
 
 /// The running server.
 pub struct Server {
@@ -86,13 +87,19 @@ pub fn server() -> Option<&'static Server> {
         Ok(server) => return Some(server),
         Err(why) => why,
     };
+    if env::var(REQUIRE_VAR).is_ok_and(|v| v == "1") {
+        match why {
+            Unavailable::Absent => panic!(
+                "{REQUIRE_VAR}=1 but {NOT_FOUND} on PATH or in /usr/lib/postgresql/*/bin: install Debian's \
+                 postgresql package"
+            ),
+            Unavailable::Failed(e) => panic!("{REQUIRE_VAR}=1 but the PostgreSQL test server did not start: {e}"),
+        }
+    }
     let message = match why {
-        Unavailable::Absent => SKIP_MESSAGE.to_owned(),
+        Unavailable::Absent => format!("skipped: {NOT_FOUND}; {NOT_FOUND_HELP}"),
         Unavailable::Failed(e) => format!("skipped: the PostgreSQL test server did not start: {e}"),
     };
-    if env::var(REQUIRE_VAR).is_ok_and(|v| v == "1") {
-        panic!("{REQUIRE_VAR}=1 but there is no PostgreSQL test server: {}", message.trim_start_matches("skipped: "));
-    }
     // Once on the real standard error, where `cargo test` shows it, and in every test's output.
     SAID.get_or_init(|| {
         let _ = writeln!(std::io::stderr(), "{message}");
