@@ -14,6 +14,7 @@ use super::{
     eval::{Ctx, bind, eval},
     ir::Pred,
     schema::Schema,
+    sql,
 };
 use crate::{customer::Customer, money::Currency};
 
@@ -115,6 +116,32 @@ impl Segment {
     /// ```
     pub fn matches(&self, customer: &Customer, as_of: DateTime<Utc>) -> bool {
         eval(&self.pred, customer, &self.ctx(as_of))
+    }
+
+    /// The segment as a SQL `WHERE` fragment for `dialect`, with every time-relative test
+    /// fixed at `as_of`: what the SQL stores run to evaluate a segment in the database.
+    ///
+    /// Parts with no SQL form (RFM scores, decimal attributes) or too complex for the
+    /// database's parser are left for Rust: the fragment then selects a superset of the
+    /// members and says so ([`SqlFilter::is_exact`](sql::SqlFilter::is_exact)). See the
+    /// [`sql`] module for the semantics and the table layout it reads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use clientele::segment::{Schema, Segment, sql::{Dialect, SqlParam}};
+    /// let s = Segment::compile("purchases(last 30 days) >= 2", &Schema::default())?;
+    /// let f = s.to_sql(Dialect::Sqlite, Utc.with_ymd_and_hms(2026, 1, 31, 0, 0, 0).unwrap());
+    /// assert_eq!(
+    ///     f.sql(),
+    ///     "(SELECT COUNT(*) FROM purchases p WHERE p.customer_id = c.id AND p.at_ns >= ?1 AND p.at_ns <= ?2) >= ?3"
+    /// );
+    /// assert_eq!(f.params()[2], SqlParam::Int(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn to_sql(&self, dialect: sql::Dialect, as_of: DateTime<Utc>) -> sql::SqlFilter {
+        sql::filter(&bind(&self.pred, as_of), dialect, as_of, self.currency)
     }
 
     /// The segment fixed at `as_of`, for evaluating many customers: time-relative tests

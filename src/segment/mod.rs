@@ -170,6 +170,7 @@ mod parser;
 mod print;
 mod schema;
 mod snapshot;
+pub mod sql;
 mod validate;
 
 use serde::{Deserialize, Serialize};

@@ -10,6 +10,8 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
+mod rows;
+#[cfg(feature = "sqlite")]
 mod sqlite;
 
 use std::sync::Arc;
@@ -248,15 +250,42 @@ pub trait Store: Send + Sync {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     fn query(&self, segment: &Segment, as_of: DateTime<Utc>) -> Result<Vec<CustomerId>, StoreError> {
-        let matcher = segment.at(as_of);
-        let mut members = Vec::new();
-        let mut after = None;
-        loop {
-            let batch = self.scan(after, QUERY_BATCH)?;
-            let Some(last) = batch.last() else { return Ok(members) };
-            after = Some(last.id());
-            members.extend(batch.iter().filter(|c| matcher.matches(c)).map(Customer::id));
-        }
+        query_by_scan(self, segment, as_of)
+    }
+}
+
+/// The members of `segment` as of `as_of`, found by scanning every customer of `store` and
+/// evaluating the segment in Rust: the default [`Store::query`], for stores that override it
+/// to call when they cannot evaluate a segment themselves.
+///
+/// # Errors
+///
+/// [`StoreError::Backend`] from the scan.
+///
+/// # Example
+///
+/// ```
+/// use chrono::DateTime;
+/// use clientele::{Customer, CustomerId, MemoryStore, Store, segment::{Schema, Segment}, store::query_by_scan};
+/// let store = MemoryStore::new();
+/// store.insert(Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH))?;
+/// let s = Segment::compile("stage = suspect", &Schema::default())?;
+/// assert_eq!(query_by_scan(&store, &s, DateTime::UNIX_EPOCH)?, [CustomerId::new(1)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn query_by_scan<S: Store + ?Sized>(
+    store: &S,
+    segment: &Segment,
+    as_of: DateTime<Utc>,
+) -> Result<Vec<CustomerId>, StoreError> {
+    let matcher = segment.at(as_of);
+    let mut members = Vec::new();
+    let mut after = None;
+    loop {
+        let batch = store.scan(after, QUERY_BATCH)?;
+        let Some(last) = batch.last() else { return Ok(members) };
+        after = Some(last.id());
+        members.extend(batch.iter().filter(|c| matcher.matches(c)).map(Customer::id));
     }
 }
 

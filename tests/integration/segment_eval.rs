@@ -982,6 +982,7 @@ fn agree(
     customers: &[Customer],
     snapshot: &Snapshot,
     store: &MemoryStore,
+    sql_stores: &[(&'static str, Box<dyn Store>)],
     t: DateTime<Utc>,
 ) -> Result<usize, TestCaseError> {
     let expected = ids(customers.iter().filter(|c| segment.matches(c, t)).map(Customer::id).collect());
@@ -1007,7 +1008,28 @@ fn agree(
     }
     let queried = store.query(segment, t).unwrap();
     prop_assert!(queried == expected, "{}", explain("MemoryStore::query", &queried));
+    for (name, sql_store) in sql_stores {
+        let queried = sql_store.query(segment, t).unwrap();
+        prop_assert!(queried == expected, "{}", explain(name, &queried));
+    }
     Ok(expected.len())
+}
+
+/// The database stores the customers are loaded into, by the name of their query: their
+/// segment queries run in SQL (pushdown) and must give the interpreter's members.
+fn sql_stores(customers: &[Customer]) -> Vec<(&'static str, Box<dyn Store>)> {
+    #[allow(unused_mut, reason = "empty without the database features")]
+    let mut stores: Vec<(&'static str, Box<dyn Store>)> = Vec::new();
+    #[cfg(feature = "sqlite")]
+    {
+        let sqlite = clientele::SqliteStore::in_memory().unwrap();
+        for c in customers {
+            sqlite.insert(c.clone()).unwrap();
+        }
+        stores.push(("SqliteStore::query (pushdown)", Box::new(sqlite)));
+    }
+    let _ = customers;
+    stores
 }
 
 fn run(case: &Case) -> Result<(), TestCaseError> {
@@ -1018,10 +1040,11 @@ fn run(case: &Case) -> Result<(), TestCaseError> {
     for c in &customers {
         store.insert(c.clone()).unwrap();
     }
+    let sql_stores = sql_stores(&customers);
     for node in &case.segments {
         let text = node.render(t, None);
         let segment = Segment::compile(&text, &schema).map_err(|e| TestCaseError::fail(format!("{e}")))?;
-        agree(&segment, &text, &customers, &snapshot, &store, t)?;
+        agree(&segment, &text, &customers, &snapshot, &store, &sql_stores, t)?;
     }
     Ok(())
 }
@@ -1139,7 +1162,7 @@ fn members(text: &str, schema: &Schema, customers: &[Customer], t: DateTime<Utc>
     for c in customers {
         store.insert(c.clone()).unwrap();
     }
-    agree(&segment, text, customers, &snapshot, &store, t).unwrap();
+    agree(&segment, text, customers, &snapshot, &store, &sql_stores(customers), t).unwrap();
     store.query(&segment, t).unwrap()
 }
 

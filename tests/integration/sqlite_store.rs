@@ -9,7 +9,7 @@ use std::{
     sync::atomic::{AtomicU32, Ordering},
 };
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use clientele::{
     Change, Channel, CountryCode, Currency, Customer, CustomerId, Event, Money, Purchase, SqliteStore, Stage, Store,
     StoreError, Transition, lifecycle::Lifecycle, segment::Segment,
@@ -328,11 +328,14 @@ fn schema_is_created_and_recorded() {
     assert_eq!(
         indexes,
         [
-            "customers_birth_date",
+            "attributes_name_kind",
+            "customers_birth_day",
             "customers_country_city",
-            "customers_last_purchase_at",
+            "customers_last_purchase",
+            "customers_rust_only",
             "customers_stage",
-            "purchases_at"
+            "purchases_customer_at",
+            "tags_list_tag",
         ]
     );
 
@@ -348,8 +351,8 @@ fn segment_columns_follow_the_customer() {
     let store = SqliteStore::open(db.path()).unwrap();
     insert_buyer(&store, 5);
     let raw = Connection::open(db.path()).unwrap();
-    let row = |raw: &Connection| -> (String, Option<String>, Option<String>, Option<String>, Option<i64>) {
-        raw.query_row("SELECT stage, country, city, birth_date, last_purchase_at FROM customers", [], |r| {
+    let row = |raw: &Connection| -> (String, Option<String>, Option<String>, Option<i64>, Option<i64>) {
+        raw.query_row("SELECT stage, country, city_fold, birth_day, last_purchase_ns FROM customers", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
         .unwrap()
@@ -359,9 +362,9 @@ fn segment_columns_follow_the_customer() {
         (
             "first_time".into(),
             Some("EG".into()),
-            Some("Cairo".into()),
-            Some("1990-05-17".into()),
-            Some(hours(1).timestamp_micros())
+            Some("cairo".into()),
+            Some(i64::from(NaiveDate::from_ymd_opt(1990, 5, 17).unwrap().num_days_from_ce())),
+            hours(1).timestamp_nanos_opt()
         )
     );
     let mut change = Change::new(store.get(cid(5)).unwrap());
@@ -369,5 +372,5 @@ fn segment_columns_follow_the_customer() {
     change.record_purchase(&Lifecycle::default(), buy(hours(4), 1), hours(4)).unwrap();
     store.update(change).unwrap();
     let (stage, _, city, _, last) = row(&raw);
-    assert_eq!((stage.as_str(), city, last), ("repeat", None, Some(hours(4).timestamp_micros())));
+    assert_eq!((stage.as_str(), city, last), ("repeat", None, hours(4).timestamp_nanos_opt()));
 }
