@@ -5,15 +5,29 @@ use std::{
     collections::HashMap,
     error::Error as StdError,
     fmt,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Mutex, MutexGuard, OnceLock, PoisonError},
 };
 
-use postgres::{Client, Config, GenericClient, NoTls, Statement, error::SqlState, types::ToSql};
+use chrono::{DateTime, Utc};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{
+    Client, Config, GenericClient, IsolationLevel, NoTls, Row, Statement, Transaction, error::SqlState, types::ToSql,
+};
 
-use super::{Change, Store, StoreError, check_change};
+use super::{
+    Change, Store, StoreError, check_change,
+    rows::{
+        CUSTOMER_COLUMNS, CustomerRow, PurchaseRow, TransitionRow, Value, backend, decode_customer, decode_purchase,
+        decode_transition, from_sql_id, to_sql_id, to_sql_version,
+    },
+};
 use crate::{
     customer::{Customer, CustomerId, Purchase},
     lifecycle::Transition,
+    segment::{
+        Segment,
+        sql::{Dialect, SqlParam},
+    },
 };
 
 /// The migrations, in order: migration `i` (from 0) takes the schema from version `i` to
@@ -259,10 +273,6 @@ fn schema_version(client: &mut impl GenericClient) -> Result<Option<i64>, StoreE
     }
 }
 
-fn backend(e: impl Into<Box<dyn StdError + Send + Sync>>) -> StoreError {
-    StoreError::Backend(e.into())
-}
-
 /// A failure of the database or the connection, as a [`StoreError::Backend`] whose source is
 /// a [`DbFailure`].
 fn db(e: postgres::Error) -> StoreError {
@@ -296,66 +306,107 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
-/// The stored form of a customer id: the id with its top bit flipped, as two's complement, so
-/// that `0..=u64::MAX` maps in order onto `i64::MIN..=i64::MAX`.
-fn to_sql_id(id: CustomerId) -> i64 {
-    i64::from_ne_bytes(id.get().to_ne_bytes()) ^ i64::MIN
+/// The `INSERT` of a customer row.
+fn insert_customer_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let placeholders: Vec<String> = (1..=CUSTOMER_COLUMNS.len()).map(|i| format!("${i}")).collect();
+        format!("INSERT INTO customers ({}) VALUES ({})", CUSTOMER_COLUMNS.join(", "), placeholders.join(", "))
+    })
 }
 
-/// The inverse of [`to_sql_id`].
-fn from_sql_id(id: i64) -> CustomerId {
-    CustomerId::new(u64::from_ne_bytes((id ^ i64::MIN).to_ne_bytes()))
+/// The `UPDATE` of a customer row at an expected version (the last parameter).
+fn update_customer_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| {
+        let sets: Vec<String> =
+            CUSTOMER_COLUMNS.iter().enumerate().skip(1).map(|(i, col)| format!("{col} = ${}", i + 1)).collect();
+        format!("UPDATE customers SET {} WHERE id = $1 AND version = ${}", sets.join(", "), CUSTOMER_COLUMNS.len() + 1)
+    })
 }
 
-fn to_sql_version(version: u64) -> Result<i64, StoreError> {
-    i64::try_from(version).map_err(backend)
-}
-
-fn from_sql_version(version: i64) -> Result<u64, StoreError> {
-    u64::try_from(version).map_err(|_| backend(format!("corrupt customer version {version}")))
-}
-
-/// The `data` column: the customer as JSON, without the purchases (in their own table) and
-/// the version (in its own column).
-fn customer_data(c: &Customer) -> Result<String, StoreError> {
-    let mut value = serde_json::to_value(c).map_err(backend)?;
-    if let Some(fields) = value.as_object_mut() {
-        fields.remove("purchases");
-        fields.remove("version");
+/// A column value as a statement parameter.
+fn param(value: &Value) -> &(dyn ToSql + Sync) {
+    match value {
+        Value::Int(v) => v,
+        Value::Text(v) => v,
     }
-    serde_json::to_string(&value).map_err(backend)
 }
 
-const INSERT_CUSTOMER: &str = "INSERT INTO customers \
-     (id, version, data, stage, country, city, birth_date, last_purchase_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-const UPDATE_CUSTOMER: &str = "UPDATE customers SET version = $2, data = $3, stage = $4, country = $5, \
-     city = $6, birth_date = $7, last_purchase_at = $8 WHERE id = $1 AND version = $9";
-
-/// Writes the customer row with [`INSERT_CUSTOMER`] (`expected` is `None`) or
-/// [`UPDATE_CUSTOMER`] (at `expected` version). Returns the number of rows written.
+/// Writes the customer row with [`insert_customer_sql`] (`expected` is `None`) or
+/// [`update_customer_sql`] (at `expected` version). Returns the number of rows written.
 fn write_customer(
-    tx: &mut impl GenericClient,
+    tx: &mut Transaction<'_>,
     statement: &Statement,
-    c: &Customer,
+    row: &CustomerRow,
     expected: Option<u64>,
 ) -> Result<u64, WriteError> {
-    let data = customer_data(c)?;
-    let version = to_sql_version(c.version())?;
-    let location = &c.profile.location;
-    let country = location.country.as_ref().map(|code| code.as_str().to_owned());
-    let birth_date = c.profile.birth_date.map(|d| d.to_string());
-    let last_purchase_at = c.purchases().as_slice().last().map(|p| p.at.timestamp_micros());
-    let id = to_sql_id(c.id());
-    let stage = c.stage().name();
     let expected = expected.map(to_sql_version).transpose()?;
-    let mut params: Vec<&(dyn ToSql + Sync)> =
-        vec![&id, &version, &data, &stage, &country, &location.city, &birth_date, &last_purchase_at];
+    let mut params: Vec<&(dyn ToSql + Sync)> = row.values().iter().map(param).collect();
     if let Some(expected) = &expected {
         params.push(expected);
     }
     Ok(tx.execute(statement, &params)?)
+}
+
+const DELETE_TAGS: &str = "DELETE FROM tags WHERE customer_id = $1";
+
+const DELETE_ATTRIBUTES: &str = "DELETE FROM attributes WHERE customer_id = $1";
+
+const INSERT_TAGS: &str = "INSERT INTO tags (customer_id, list, tag) SELECT $1, list, tag FROM unnest($2::TEXT[], $3::TEXT[]) AS t (list, tag)";
+
+const INSERT_ATTRIBUTES: &str = "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
+     SELECT $1, name, kind, int_value, text_value, currency \
+     FROM unnest($2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[]) \
+     AS a (name, kind, int_value, text_value, currency)";
+
+/// The statements [`write_tags_and_attributes`] runs, prepared.
+struct TagStatements {
+    delete_tags: Statement,
+    delete_attributes: Statement,
+    insert_tags: Statement,
+    insert_attributes: Statement,
+}
+
+impl TagStatements {
+    fn prepare(conn: &mut Conn) -> Result<TagStatements, StoreError> {
+        Ok(TagStatements {
+            delete_tags: conn.statement(DELETE_TAGS)?,
+            delete_attributes: conn.statement(DELETE_ATTRIBUTES)?,
+            insert_tags: conn.statement(INSERT_TAGS)?,
+            insert_attributes: conn.statement(INSERT_ATTRIBUTES)?,
+        })
+    }
+}
+
+/// Writes the customer's `tags` and `attributes` rows, replacing any there: one statement
+/// per table and kind of write.
+fn write_tags_and_attributes(
+    tx: &mut Transaction<'_>,
+    statements: &TagStatements,
+    id: CustomerId,
+    row: &CustomerRow,
+    replace: bool,
+) -> Result<(), StoreError> {
+    let id = to_sql_id(id);
+    if replace {
+        tx.execute(&statements.delete_tags, &[&id]).map_err(db)?;
+        tx.execute(&statements.delete_attributes, &[&id]).map_err(db)?;
+    }
+    if !row.tags.is_empty() {
+        let (lists, tags): (Vec<&str>, Vec<&str>) = row.tags.iter().map(|(l, t)| (l.as_str(), t.as_str())).unzip();
+        tx.execute(&statements.insert_tags, &[&id, &lists, &tags]).map_err(db)?;
+    }
+    if !row.attributes.is_empty() {
+        let a = &row.attributes;
+        let names: Vec<&str> = a.iter().map(|a| a.name.as_str()).collect();
+        let kinds: Vec<&str> = a.iter().map(|a| a.kind).collect();
+        let ints: Vec<Option<i64>> = a.iter().map(|a| a.int_value).collect();
+        let texts: Vec<Option<&str>> = a.iter().map(|a| a.text_value.as_deref()).collect();
+        let currencies: Vec<Option<&str>> = a.iter().map(|a| a.currency.as_deref()).collect();
+        tx.execute(&statements.insert_attributes, &[&id, &names, &kinds, &ints, &texts, &currencies]).map_err(db)?;
+    }
+    Ok(())
 }
 
 /// A write's failure: the database's error (to inspect) or another one.
@@ -386,21 +437,22 @@ impl From<WriteError> for StoreError {
 }
 
 /// Appends purchases after the customer's last recorded one, in one statement.
-const APPEND_PURCHASES: &str = "INSERT INTO purchases (customer_id, seq, at, data) \
-     SELECT $1, next.seq + new.ord - 1, new.at, new.data \
+const APPEND_PURCHASES: &str = "INSERT INTO purchases (customer_id, seq, at_ns, amount_minor, currency, data) \
+     SELECT $1, next.seq + new.ord - 1, new.at_ns, new.amount_minor, new.currency, new.data \
      FROM (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1) AS next, \
-     unnest($2::BIGINT[], $3::TEXT[]) WITH ORDINALITY AS new (at, data, ord)";
+     unnest($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[]) WITH ORDINALITY \
+     AS new (at_ns, amount_minor, currency, data, ord)";
 
 /// Appends transitions after the customer's last recorded one, in one statement.
-const APPEND_TRANSITIONS: &str = "INSERT INTO transitions (customer_id, seq, at, from_stage, to_stage, data) \
-     SELECT $1, next.seq + new.ord - 1, new.at, new.from_stage, new.to_stage, new.data \
+const APPEND_TRANSITIONS: &str = "INSERT INTO transitions (customer_id, seq, at_ns, from_stage, to_stage, data) \
+     SELECT $1, next.seq + new.ord - 1, new.at_ns, new.from_stage, new.to_stage, new.data \
      FROM (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1) AS next, \
      unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[]) WITH ORDINALITY \
-     AS new (at, from_stage, to_stage, data, ord)";
+     AS new (at_ns, from_stage, to_stage, data, ord)";
 
 /// Runs [`APPEND_PURCHASES`].
 fn append_purchases(
-    tx: &mut impl GenericClient,
+    tx: &mut Transaction<'_>,
     statement: &Statement,
     id: CustomerId,
     purchases: &[Purchase],
@@ -408,15 +460,18 @@ fn append_purchases(
     if purchases.is_empty() {
         return Ok(());
     }
-    let at: Vec<i64> = purchases.iter().map(|p| p.at.timestamp_micros()).collect();
-    let data = purchases.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(backend)?;
-    tx.execute(statement, &[&to_sql_id(id), &at, &data]).map_err(db)?;
+    let rows = purchases.iter().map(PurchaseRow::of).collect::<Result<Vec<_>, _>>()?;
+    let at: Vec<i64> = rows.iter().map(|r| r.at_ns).collect();
+    let amounts: Vec<i64> = rows.iter().map(|r| r.amount_minor).collect();
+    let currencies: Vec<&str> = rows.iter().map(|r| r.currency.as_str()).collect();
+    let data: Vec<&str> = rows.iter().map(|r| r.data.as_str()).collect();
+    tx.execute(statement, &[&to_sql_id(id), &at, &amounts, &currencies, &data]).map_err(db)?;
     Ok(())
 }
 
 /// Runs [`APPEND_TRANSITIONS`].
 fn append_transitions(
-    tx: &mut impl GenericClient,
+    tx: &mut Transaction<'_>,
     statement: &Statement,
     id: CustomerId,
     transitions: &[Transition],
@@ -424,27 +479,43 @@ fn append_transitions(
     if transitions.is_empty() {
         return Ok(());
     }
-    let at: Vec<i64> = transitions.iter().map(|t| t.at.timestamp_micros()).collect();
-    let from: Vec<&str> = transitions.iter().map(|t| t.from.name()).collect();
-    let to: Vec<&str> = transitions.iter().map(|t| t.to.name()).collect();
-    let data = transitions.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>().map_err(backend)?;
+    let rows = transitions.iter().map(TransitionRow::of).collect::<Result<Vec<_>, _>>()?;
+    let at: Vec<i64> = rows.iter().map(|r| r.at_ns).collect();
+    let from: Vec<&str> = rows.iter().map(|r| r.from_stage).collect();
+    let to: Vec<&str> = rows.iter().map(|r| r.to_stage).collect();
+    let data: Vec<&str> = rows.iter().map(|r| r.data.as_str()).collect();
     tx.execute(statement, &[&to_sql_id(id), &at, &from, &to, &data]).map_err(db)?;
     Ok(())
 }
 
-/// Rebuilds a customer from its row and its purchases' data (in recording order).
-fn decode_customer(version: i64, data: &str, purchases: &[String]) -> Result<Customer, StoreError> {
-    let mut customer: Customer = serde_json::from_str(data).map_err(backend)?;
-    let purchases =
-        purchases.iter().map(|p| serde_json::from_str(p)).collect::<Result<Vec<Purchase>, _>>().map_err(backend)?;
-    // Recording order, then a stable sort by time: the order the purchases had in memory.
-    customer = customer.with_purchases(purchases).map_err(backend)?;
-    customer.set_version(from_sql_version(version)?);
+/// Rebuilds a customer from its `version`, `data` and purchases' `data` (in recording order).
+fn decode(version: i64, data: &str, purchases: &[String]) -> Result<Customer, StoreError> {
+    let purchases = purchases.iter().map(|p| decode_purchase(p)).collect::<Result<Vec<_>, _>>()?;
+    decode_customer(version, data, purchases)
+}
+
+/// A customer from a row of `id, version, data, purchases' data` ([`SCAN`] and the like),
+/// checked to be the one its key says.
+fn decode_row(row: &Row) -> Result<Customer, StoreError> {
+    let (id, version, data, purchases): (i64, i64, String, Vec<String>) = (
+        row.try_get(0).map_err(db)?,
+        row.try_get(1).map_err(db)?,
+        row.try_get(2).map_err(db)?,
+        row.try_get(3).map_err(db)?,
+    );
+    let customer = decode(version, &data, &purchases)?;
+    if customer.id() != from_sql_id(id) {
+        return Err(backend(format!("corrupt row: key {} holds customer {}", from_sql_id(id), customer.id())));
+    }
     Ok(customer)
 }
 
+/// The columns of a customer row with its purchases, for [`decode_row`].
+const CUSTOMER_WITH_PURCHASES: &str =
+    "c.id, c.version, c.data, ARRAY(SELECT p.data FROM purchases p WHERE p.customer_id = c.id ORDER BY p.seq)";
+
 /// A customer with its purchases, in one statement (one snapshot).
-const GET_CUSTOMER: &str = "SELECT c.version, c.data, \
+const GET_CUSTOMER: &str = "SELECT c.id, c.version, c.data, \
      ARRAY(SELECT p.data FROM purchases p WHERE p.customer_id = c.id ORDER BY p.seq) \
      FROM customers c WHERE c.id = $1";
 
@@ -464,19 +535,35 @@ const SCAN: &str = "SELECT c.id, c.version, c.data, \
      ARRAY(SELECT p.data FROM purchases p WHERE p.customer_id = c.id ORDER BY p.seq) \
      FROM customers c WHERE c.id >= $1 ORDER BY c.id LIMIT $2";
 
+/// A filter parameter as PostgreSQL takes it (the fragment casts each placeholder).
+fn bind_param(p: &SqlParam) -> Result<&(dyn ToSql + Sync), StoreError> {
+    Ok(match p {
+        SqlParam::Int(v) => v,
+        SqlParam::Text(v) => v,
+        SqlParam::IntList(v) => v,
+        SqlParam::TextList(v) => v,
+        // A parameter kind added later would be a bug here, not bad input.
+        #[allow(unreachable_patterns, reason = "SqlParam is non_exhaustive")]
+        _ => return Err(backend("unsupported SQL parameter kind")),
+    })
+}
+
 impl Store for PostgresStore {
     fn insert(&self, mut customer: Customer) -> Result<u64, StoreError> {
         let id = customer.id();
         customer.validate().map_err(|source| StoreError::InvalidData { id, source })?;
         customer.set_version(1);
+        let row = CustomerRow::of(&customer)?;
         self.with_conn(|conn| {
-            let insert = conn.statement(INSERT_CUSTOMER)?;
+            let insert = conn.statement(insert_customer_sql())?;
+            let tags = TagStatements::prepare(conn)?;
             let append = conn.statement(APPEND_PURCHASES)?;
             let mut tx = conn.client.transaction().map_err(db)?;
-            match write_customer(&mut tx, &insert, &customer, None) {
+            match write_customer(&mut tx, &insert, &row, None) {
                 Err(WriteError::Db(e)) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists(id)),
                 written => written?,
             };
+            write_tags_and_attributes(&mut tx, &tags, id, &row, false)?;
             append_purchases(&mut tx, &append, id, customer.purchases().as_slice())?;
             tx.commit().map_err(db)?;
             Ok(1)
@@ -487,10 +574,7 @@ impl Store for PostgresStore {
         self.with_conn(|conn| {
             let statement = conn.statement(GET_CUSTOMER)?;
             let row = conn.client.query_opt(&statement, &[&to_sql_id(id)]).map_err(db)?;
-            let row = row.ok_or(StoreError::NotFound(id))?;
-            let (version, data, purchases): (i64, String, Vec<String>) =
-                (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?, row.try_get(2).map_err(db)?);
-            decode_customer(version, &data, &purchases)
+            decode_row(&row.ok_or(StoreError::NotFound(id))?)
         })
     }
 
@@ -502,7 +586,8 @@ impl Store for PostgresStore {
         self.with_conn(|conn| {
             let lock = conn.statement(LOCK_CUSTOMER)?;
             let purchases_of = conn.statement(PURCHASES_OF)?;
-            let update = conn.statement(UPDATE_CUSTOMER)?;
+            let update = conn.statement(update_customer_sql())?;
+            let tags = TagStatements::prepare(conn)?;
             let append_p = conn.statement(APPEND_PURCHASES)?;
             let append_t = conn.statement(APPEND_TRANSITIONS)?;
             let mut tx = conn.client.transaction().map_err(db)?;
@@ -515,7 +600,7 @@ impl Store for PostgresStore {
                 .map(|row| row.try_get(0))
                 .collect::<Result<Vec<String>, _>>()
                 .map_err(db)?;
-            let stored = decode_customer(version, &data, &stored_purchases)?;
+            let stored = decode(version, &data, &stored_purchases)?;
             let found = stored.version();
             if found != expected {
                 return Err(StoreError::Conflict { id, expected, found });
@@ -523,9 +608,15 @@ impl Store for PostgresStore {
             check_change(&stored, &customer, &purchases, &transitions)?;
             let version = found + 1;
             customer.set_version(version);
+            let row = CustomerRow::of(&customer)?;
             // The row is locked since it was read, so the version cannot have moved.
-            if write_customer(&mut tx, &update, &customer, Some(found))? != 1 {
+            if write_customer(&mut tx, &update, &row, Some(found))? != 1 {
                 return Err(backend("the customer row changed while locked"));
+            }
+            // Most writes (events, purchases) leave tags and attributes as they were.
+            let before = CustomerRow::of(&stored)?;
+            if before.tags != row.tags || before.attributes != row.attributes {
+                write_tags_and_attributes(&mut tx, &tags, id, &row, true)?;
             }
             append_purchases(&mut tx, &append_p, id, &purchases)?;
             append_transitions(&mut tx, &append_t, id, &transitions)?;
@@ -539,7 +630,7 @@ impl Store for PostgresStore {
             let statement = conn.statement(HISTORY)?;
             let row = conn.client.query_opt(&statement, &[&to_sql_id(id)]).map_err(db)?;
             let data: Vec<String> = row.ok_or(StoreError::NotFound(id))?.try_get(0).map_err(db)?;
-            data.iter().map(|t| serde_json::from_str(t).map_err(backend)).collect()
+            data.iter().map(|t| decode_transition(t)).collect()
         })
     }
 
@@ -570,32 +661,63 @@ impl Store for PostgresStore {
         self.with_conn(|conn| {
             let statement = conn.statement(SCAN)?;
             let rows = conn.client.query(&statement, &[&from, &limit]).map_err(db)?;
-            rows.iter()
-                .map(|row| {
-                    let (id, version, data, purchases): (i64, i64, String, Vec<String>) = (
-                        row.try_get(0).map_err(db)?,
-                        row.try_get(1).map_err(db)?,
-                        row.try_get(2).map_err(db)?,
-                        row.try_get(3).map_err(db)?,
-                    );
-                    let customer = decode_customer(version, &data, &purchases)?;
-                    if customer.id() != from_sql_id(id) {
-                        return Err(backend(format!(
-                            "corrupt row: key {} holds customer {}",
-                            from_sql_id(id),
-                            customer.id()
-                        )));
-                    }
-                    Ok(customer)
-                })
-                .collect()
+            rows.iter().map(decode_row).collect()
+        })
+    }
+
+    /// Runs the segment in PostgreSQL (see [`Segment::to_sql`]): the rows its SQL form
+    /// selects, and, where some of it stays in Rust, those rows checked in Rust too. Customers
+    /// with instants SQL cannot hold exactly (`rust_only`) are always checked in Rust. Both
+    /// parts read one snapshot (a repeatable-read, read-only transaction). The answer is the
+    /// same as the scan-and-evaluate default's.
+    fn query(&self, segment: &Segment, as_of: DateTime<Utc>) -> Result<Vec<CustomerId>, StoreError> {
+        let filter = segment.to_sql(Dialect::Postgres, as_of);
+        let exact = filter.is_exact();
+        let (fragment, params) = filter.into_parts();
+        let params = params.iter().map(bind_param).collect::<Result<Vec<_>, StoreError>>()?;
+        let matcher = segment.at(as_of);
+        self.with_conn(|conn| {
+            let mut tx = conn
+                .client
+                .build_transaction()
+                .isolation_level(IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(db)?;
+            // Decided in SQL: the ordinary rows of an exact filter. Checked in Rust: the rest,
+            // read whole and streamed.
+            let (mut members, to_check) = if exact {
+                let decided = tx
+                    .query(&format!("SELECT c.id FROM customers c WHERE c.rust_only = 0 AND ({fragment})"), &params)
+                    .map_err(db)?
+                    .iter()
+                    .map(|row| row.try_get(0).map(from_sql_id))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(db)?;
+                (decided, ("c.rust_only = 1".to_owned(), Vec::new()))
+            } else {
+                (Vec::new(), (format!("c.rust_only = 1 OR ({fragment})"), params))
+            };
+            let (condition, params) = to_check;
+            let sql = format!("SELECT {CUSTOMER_WITH_PURCHASES} FROM customers c WHERE {condition}");
+            let mut rows = tx.query_raw(&sql, params).map_err(db)?;
+            while let Some(row) = rows.next().map_err(db)? {
+                let customer = decode_row(&row)?;
+                if matcher.matches(&customer) {
+                    members.push(customer.id());
+                }
+            }
+            drop(rows);
+            tx.commit().map_err(db)?;
+            members.sort_unstable();
+            Ok(members)
         })
     }
 
     fn erase(&self, id: CustomerId) -> Result<(), StoreError> {
         self.with_conn(|conn| {
-            // One statement, so one transaction: purchases and transitions go with the
-            // customer (ON DELETE CASCADE), or nothing goes.
+            // One statement, so one transaction: purchases, transitions, tags and attributes go
+            // with the customer (ON DELETE CASCADE), or nothing goes.
             let deleted = conn.client.execute("DELETE FROM customers WHERE id = $1", &[&to_sql_id(id)]).map_err(db)?;
             if deleted == 0 {
                 return Err(StoreError::NotFound(id));
@@ -610,21 +732,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_map_in_order_and_back() {
-        let ids =
-            [0, 1, 2, 1 << 62, i64::MAX.unsigned_abs() - 1, i64::MAX.unsigned_abs(), 1 << 63, u64::MAX - 1, u64::MAX];
-        for pair in ids.windows(2) {
-            assert!(to_sql_id(CustomerId::new(pair[0])) < to_sql_id(CustomerId::new(pair[1])), "{pair:?}");
-        }
-        for id in ids {
-            assert_eq!(from_sql_id(to_sql_id(CustomerId::new(id))), CustomerId::new(id));
-        }
-        assert_eq!(to_sql_id(CustomerId::new(0)), i64::MIN);
-        assert_eq!(to_sql_id(CustomerId::new(u64::MAX)), i64::MAX);
-    }
-
-    #[test]
     fn schema_version_matches_the_migrations() {
         assert_eq!(usize::try_from(PostgresStore::SCHEMA_VERSION).ok(), Some(MIGRATIONS.len()));
+    }
+
+    /// The tables of a schema file: for each `CREATE TABLE`, its name and its columns' names,
+    /// and the names of the indexes.
+    fn layout(sql: &str) -> (Vec<(String, Vec<String>)>, Vec<String>) {
+        let (mut tables, mut indexes) = (Vec::<(String, Vec<String>)>::new(), Vec::new());
+        let mut open = false;
+        let first_word = |text: &str| text.split_whitespace().next().unwrap_or_default().to_owned();
+        for line in sql.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with("--") {
+            } else if let Some(rest) = line.strip_prefix("CREATE TABLE ") {
+                tables.push((first_word(rest), Vec::new()));
+                open = true;
+            } else if let Some(rest) = line.strip_prefix("CREATE INDEX ") {
+                indexes.push(first_word(rest));
+            } else if line.starts_with(')') {
+                open = false;
+            } else if open && !line.starts_with("PRIMARY KEY") {
+                if let Some((_, columns)) = tables.last_mut() {
+                    columns.push(first_word(line));
+                }
+            }
+        }
+        (tables, indexes)
+    }
+
+    /// The PostgreSQL schema mirrors the SQLite one: same tables, same columns in the same
+    /// order, same indexes; and `customers` has the columns the shared row code writes.
+    #[test]
+    fn schema_mirrors_sqlite() {
+        let sqlite = layout(include_str!("sqlite/migrations/0001_initial.sql"));
+        let postgres = layout(include_str!("postgres/migrations/0001_initial.sql"));
+        assert_eq!(postgres, sqlite);
+        let names: Vec<&str> = postgres.0.iter().map(|(name, _)| name.as_str()).collect();
+        assert_eq!(names, ["customers", "purchases", "transitions", "tags", "attributes"]);
+        assert_eq!(postgres.0[0].1, CUSTOMER_COLUMNS);
     }
 }

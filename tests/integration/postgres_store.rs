@@ -6,10 +6,10 @@
 
 #![cfg(feature = "postgres")]
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use clientele::{
-    Change, Channel, CountryCode, Currency, Customer, CustomerId, Event, Money, PostgresStore, Purchase, Stage, Store,
-    StoreError, Transition, lifecycle::Lifecycle,
+    AttrValue, Change, Channel, CountryCode, Currency, Customer, CustomerId, Event, Money, PostgresStore, Purchase,
+    Stage, Store, StoreError, Transition, lifecycle::Lifecycle,
 };
 use postgres::Client;
 
@@ -57,7 +57,7 @@ fn everything<S: Store>(store: &S) -> Vec<(Customer, Vec<Transition>)> {
 }
 
 /// The tables the store writes, including the schema version.
-const TABLES: [&str; 4] = ["clientele_schema", "customers", "purchases", "transitions"];
+const TABLES: [&str; 6] = ["clientele_schema", "customers", "purchases", "transitions", "tags", "attributes"];
 
 /// Every row of every table, as JSON text, sorted: equal dumps mean equal databases.
 fn dump(raw: &mut Client) -> Vec<(String, Vec<String>)> {
@@ -284,7 +284,7 @@ fn schema_is_created_and_recorded() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(tables, ["clientele_schema", "customers", "purchases", "transitions"]);
+    assert_eq!(tables, ["attributes", "clientele_schema", "customers", "purchases", "tags", "transitions"]);
     let columns = raw
         .query(
             "SELECT table_name::text, column_name::text, data_type::text, collation_name::text \
@@ -292,7 +292,7 @@ fn schema_is_created_and_recorded() {
             &[],
         )
         .unwrap();
-    assert!(columns.len() > 10);
+    assert!(columns.len() > 40, "{}", columns.len());
     for row in &columns {
         let (table, column, ty, collation): (String, String, String, Option<String>) =
             (row.get(0), row.get(1), row.get(2), row.get(3));
@@ -314,11 +314,14 @@ fn schema_is_created_and_recorded() {
     assert_eq!(
         indexes,
         [
-            "customers_birth_date",
+            "attributes_name_kind",
+            "customers_birth_day",
             "customers_country_city",
-            "customers_last_purchase_at",
+            "customers_last_purchase",
+            "customers_rust_only",
             "customers_stage",
-            "purchases_at"
+            "purchases_customer_at",
+            "tags_list_tag",
         ]
     );
 }
@@ -330,8 +333,9 @@ fn segment_columns_follow_the_customer() {
     let store = PostgresStore::connect(&db).unwrap();
     insert_buyer(&store, 5);
     let mut raw = raw_client(&db);
-    let row = |raw: &mut Client| -> (String, Option<String>, Option<String>, Option<String>, Option<i64>) {
-        let r = raw.query_one("SELECT stage, country, city, birth_date, last_purchase_at FROM customers", &[]).unwrap();
+    let row = |raw: &mut Client| -> (String, Option<String>, Option<String>, Option<i64>, Option<i64>) {
+        let r =
+            raw.query_one("SELECT stage, country, city_fold, birth_day, last_purchase_ns FROM customers", &[]).unwrap();
         (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4))
     };
     assert_eq!(
@@ -339,17 +343,54 @@ fn segment_columns_follow_the_customer() {
         (
             "first_time".into(),
             Some("EG".into()),
-            Some("Cairo".into()),
-            Some("1990-05-17".into()),
-            Some(hours(1).timestamp_micros())
+            Some("cairo".into()),
+            Some(i64::from(NaiveDate::from_ymd_opt(1990, 5, 17).unwrap().num_days_from_ce())),
+            hours(1).timestamp_nanos_opt()
         )
     );
+    let tags = |raw: &mut Client| -> Vec<(String, String)> {
+        raw.query("SELECT list, tag FROM tags ORDER BY 1, 2", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    assert_eq!(tags(&mut raw), [("interests".to_owned(), "tea".to_owned())]);
     let mut change = Change::new(store.get(cid(5)).unwrap());
     change.customer_mut().profile.location.city = None;
+    change.customer_mut().interests.insert("chess");
+    change.customer_mut().attributes.set("nps", AttrValue::Int(9)).unwrap();
     change.record_purchase(&Lifecycle::default(), buy(hours(4), 1), hours(4)).unwrap();
     store.update(change).unwrap();
     let (stage, _, city, _, last) = row(&mut raw);
-    assert_eq!((stage.as_str(), city, last), ("repeat", None, Some(hours(4).timestamp_micros())));
+    assert_eq!((stage.as_str(), city, last), ("repeat", None, hours(4).timestamp_nanos_opt()));
+    assert_eq!(
+        tags(&mut raw),
+        [("interests".to_owned(), "chess".to_owned()), ("interests".to_owned(), "tea".to_owned())]
+    );
+    let attribute = raw.query_one("SELECT name, kind, int_value FROM attributes", &[]).unwrap();
+    assert_eq!(
+        (attribute.get::<_, String>(0), attribute.get::<_, String>(1), attribute.get::<_, Option<i64>>(2)),
+        ("nps".to_owned(), "int".to_owned(), Some(9))
+    );
+    let purchases: Vec<(i64, i64, String)> = raw
+        .query("SELECT at_ns, amount_minor, currency FROM purchases ORDER BY seq", &[])
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        purchases,
+        [
+            (hours(1).timestamp_nanos_opt().unwrap(), 1_000, "USD".to_owned()),
+            (hours(4).timestamp_nanos_opt().unwrap(), 1, "USD".to_owned())
+        ]
+    );
+    // Erasing removes every row about the customer.
+    store.erase(cid(5)).unwrap();
+    for table in ["customers", "purchases", "transitions", "tags", "attributes"] {
+        assert_eq!(raw_count(&mut raw, table), 0, "{table}");
+    }
 }
 
 /// A pooled connection the server ended while it was idle fails the one operation that finds

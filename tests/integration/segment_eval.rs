@@ -1028,6 +1028,21 @@ fn sql_stores(customers: &[Customer]) -> Vec<(&'static str, Box<dyn Store>)> {
         }
         stores.push(("SqliteStore::query (pushdown)", Box::new(sqlite)));
     }
+    #[cfg(feature = "postgres")]
+    if let Some(postgres) = crate::pg_server::fresh_store() {
+        // From a few threads: each insert is a few round trips to the server.
+        std::thread::scope(|scope| {
+            for part in customers.chunks(customers.len().div_ceil(4).max(1)) {
+                let postgres = &postgres;
+                scope.spawn(move || {
+                    for c in part {
+                        postgres.insert(c.clone()).unwrap();
+                    }
+                });
+            }
+        });
+        stores.push(("PostgresStore::query (pushdown)", Box::new(postgres)));
+    }
     let _ = customers;
     stores
 }
