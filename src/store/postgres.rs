@@ -306,61 +306,127 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
-/// The `INSERT` of a customer row.
-fn insert_customer_sql() -> &'static str {
+// The writes. Every statement takes the customer's stored id as `$1` (the first customer
+// column), and rows of purchases, transitions, tags and attributes as one array per column,
+// `unnest`ed: a statement per table, whatever the number of rows.
+
+/// `INSERT INTO tags` of the `(list, tag)` arrays in `$first` and `$first + 1`, joined with
+/// `from` (a `FROM` item and a comma, or nothing).
+fn insert_tags_sql(from: &str, first: usize) -> String {
+    format!(
+        "INSERT INTO tags (customer_id, list, tag) SELECT $1::BIGINT, t.list, t.tag \
+         FROM {from}unnest(${}::TEXT[], ${}::TEXT[]) AS t (list, tag)",
+        first,
+        first + 1
+    )
+}
+
+/// `INSERT INTO attributes` of the arrays in `$first` to `$first + 4`, joined with `from`.
+fn insert_attributes_sql(from: &str, first: usize) -> String {
+    format!(
+        "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
+         SELECT $1::BIGINT, a.name, a.kind, a.int_value, a.text_value, a.currency \
+         FROM {from}unnest(${}::TEXT[], ${}::TEXT[], ${}::BIGINT[], ${}::TEXT[], ${}::TEXT[]) \
+         AS a (name, kind, int_value, text_value, currency)",
+        first,
+        first + 1,
+        first + 2,
+        first + 3,
+        first + 4
+    )
+}
+
+/// `INSERT INTO purchases` of the arrays in `$first` to `$first + 3`, after the customer's
+/// last recorded purchase, joined with `from`.
+fn append_purchases_sql(from: &str, first: usize) -> String {
+    format!(
+        "INSERT INTO purchases (customer_id, seq, at_ns, amount_minor, currency, data) \
+         SELECT $1::BIGINT, next.seq + p.ord - 1, p.at_ns, p.amount_minor, p.currency, p.data \
+         FROM {from}(SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1::BIGINT) AS next, \
+         unnest(${}::BIGINT[], ${}::BIGINT[], ${}::TEXT[], ${}::TEXT[]) WITH ORDINALITY \
+         AS p (at_ns, amount_minor, currency, data, ord)",
+        first,
+        first + 1,
+        first + 2,
+        first + 3
+    )
+}
+
+/// `INSERT INTO transitions` of the arrays in `$first` to `$first + 3`, after the customer's
+/// last recorded transition, joined with `from`.
+fn append_transitions_sql(from: &str, first: usize) -> String {
+    format!(
+        "INSERT INTO transitions (customer_id, seq, at_ns, from_stage, to_stage, data) \
+         SELECT $1::BIGINT, next.seq + t.ord - 1, t.at_ns, t.from_stage, t.to_stage, t.data \
+         FROM {from}(SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1::BIGINT) AS next, \
+         unnest(${}::BIGINT[], ${}::TEXT[], ${}::TEXT[], ${}::TEXT[]) WITH ORDINALITY \
+         AS t (at_ns, from_stage, to_stage, data, ord)",
+        first,
+        first + 1,
+        first + 2,
+        first + 3
+    )
+}
+
+/// A new customer with its tags, attributes and purchases: one statement, so one transaction
+/// and one round trip (foreign keys are checked at the end of the statement, when the
+/// customer row is there). Parameters: the customer columns, then [`TagArrays`],
+/// [`AttributeArrays`] and [`PurchaseArrays`].
+fn insert_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
-        let placeholders: Vec<String> = (1..=CUSTOMER_COLUMNS.len()).map(|i| format!("${i}")).collect();
-        format!("INSERT INTO customers ({}) VALUES ({})", CUSTOMER_COLUMNS.join(", "), placeholders.join(", "))
+        let n = CUSTOMER_COLUMNS.len();
+        let values: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
+        format!(
+            "WITH customer AS (INSERT INTO customers ({}) VALUES ({}) RETURNING id), \
+             tag_rows AS ({}), attribute_rows AS ({}) {}",
+            CUSTOMER_COLUMNS.join(", "),
+            values.join(", "),
+            insert_tags_sql("customer, ", n + 1),
+            insert_attributes_sql("customer, ", n + 3),
+            append_purchases_sql("customer, ", n + 8)
+        )
     })
 }
 
-/// The `UPDATE` of a customer row at an expected version (the last parameter).
-fn update_customer_sql() -> &'static str {
+/// The customer row at an expected version, with the new purchases and transitions: one
+/// statement, returning the number of customer rows written (1, or 0 if the version moved).
+/// Parameters: the customer columns, the expected version, then [`PurchaseArrays`] and
+/// [`TransitionArrays`].
+fn update_sql() -> &'static str {
     static SQL: OnceLock<String> = OnceLock::new();
     SQL.get_or_init(|| {
+        let n = CUSTOMER_COLUMNS.len();
         let sets: Vec<String> =
             CUSTOMER_COLUMNS.iter().enumerate().skip(1).map(|(i, col)| format!("{col} = ${}", i + 1)).collect();
-        format!("UPDATE customers SET {} WHERE id = $1 AND version = ${}", sets.join(", "), CUSTOMER_COLUMNS.len() + 1)
+        format!(
+            "WITH customer AS (UPDATE customers SET {} WHERE id = $1 AND version = ${} RETURNING id), \
+             purchase_rows AS ({}), transition_rows AS ({}) SELECT COUNT(*) FROM customer",
+            sets.join(", "),
+            n + 1,
+            append_purchases_sql("customer, ", n + 2),
+            append_transitions_sql("customer, ", n + 6)
+        )
     })
 }
 
-/// A column value as a statement parameter.
-fn param(value: &Value) -> &(dyn ToSql + Sync) {
-    match value {
-        Value::Int(v) => v,
-        Value::Text(v) => v,
-    }
-}
-
-/// Writes the customer row with [`insert_customer_sql`] (`expected` is `None`) or
-/// [`update_customer_sql`] (at `expected` version). Returns the number of rows written.
-fn write_customer(
-    tx: &mut Transaction<'_>,
-    statement: &Statement,
-    row: &CustomerRow,
-    expected: Option<u64>,
-) -> Result<u64, WriteError> {
-    let expected = expected.map(to_sql_version).transpose()?;
-    let mut params: Vec<&(dyn ToSql + Sync)> = row.values().iter().map(param).collect();
-    if let Some(expected) = &expected {
-        params.push(expected);
-    }
-    Ok(tx.execute(statement, &params)?)
-}
-
+/// Replacing a customer's tags and attributes: the deletes, then the inserts, as separate
+/// statements (rows deleted and inserted again in one statement would collide on the key).
 const DELETE_TAGS: &str = "DELETE FROM tags WHERE customer_id = $1";
 
 const DELETE_ATTRIBUTES: &str = "DELETE FROM attributes WHERE customer_id = $1";
 
-const INSERT_TAGS: &str = "INSERT INTO tags (customer_id, list, tag) SELECT $1, list, tag FROM unnest($2::TEXT[], $3::TEXT[]) AS t (list, tag)";
+fn insert_tags_alone_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| insert_tags_sql("", 2))
+}
 
-const INSERT_ATTRIBUTES: &str = "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
-     SELECT $1, name, kind, int_value, text_value, currency \
-     FROM unnest($2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[]) \
-     AS a (name, kind, int_value, text_value, currency)";
+fn insert_attributes_alone_sql() -> &'static str {
+    static SQL: OnceLock<String> = OnceLock::new();
+    SQL.get_or_init(|| insert_attributes_sql("", 2))
+}
 
-/// The statements [`write_tags_and_attributes`] runs, prepared.
+/// The statements that replace a customer's tags and attributes, prepared.
 struct TagStatements {
     delete_tags: Statement,
     delete_attributes: Statement,
@@ -373,119 +439,133 @@ impl TagStatements {
         Ok(TagStatements {
             delete_tags: conn.statement(DELETE_TAGS)?,
             delete_attributes: conn.statement(DELETE_ATTRIBUTES)?,
-            insert_tags: conn.statement(INSERT_TAGS)?,
-            insert_attributes: conn.statement(INSERT_ATTRIBUTES)?,
+            insert_tags: conn.statement(insert_tags_alone_sql())?,
+            insert_attributes: conn.statement(insert_attributes_alone_sql())?,
         })
     }
+
+    /// Replaces the tags and attributes of customer `id` (stored form) with `row`'s.
+    fn run(&self, tx: &mut Transaction<'_>, id: i64, row: &CustomerRow) -> Result<(), StoreError> {
+        tx.execute(&self.delete_tags, &[&id]).map_err(db)?;
+        tx.execute(&self.delete_attributes, &[&id]).map_err(db)?;
+        if !row.tags.is_empty() {
+            let tags = TagArrays::of(row);
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id];
+            params.extend(tags.params());
+            tx.execute(&self.insert_tags, &params).map_err(db)?;
+        }
+        if !row.attributes.is_empty() {
+            let attributes = AttributeArrays::of(row);
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![&id];
+            params.extend(attributes.params());
+            tx.execute(&self.insert_attributes, &params).map_err(db)?;
+        }
+        Ok(())
+    }
 }
 
-/// Writes the customer's `tags` and `attributes` rows, replacing any there: one statement
-/// per table and kind of write.
-fn write_tags_and_attributes(
-    tx: &mut Transaction<'_>,
-    statements: &TagStatements,
-    id: CustomerId,
-    row: &CustomerRow,
-    replace: bool,
-) -> Result<(), StoreError> {
-    let id = to_sql_id(id);
-    if replace {
-        tx.execute(&statements.delete_tags, &[&id]).map_err(db)?;
-        tx.execute(&statements.delete_attributes, &[&id]).map_err(db)?;
+/// A column value as a statement parameter.
+fn param(value: &Value) -> &(dyn ToSql + Sync) {
+    match value {
+        Value::Int(v) => v,
+        Value::Text(v) => v,
     }
-    if !row.tags.is_empty() {
-        let (lists, tags): (Vec<&str>, Vec<&str>) = row.tags.iter().map(|(l, t)| (l.as_str(), t.as_str())).unzip();
-        tx.execute(&statements.insert_tags, &[&id, &lists, &tags]).map_err(db)?;
+}
+
+/// A customer's tags, as the arrays [`insert_tags_sql`] takes.
+struct TagArrays<'a> {
+    lists: Vec<&'a str>,
+    tags: Vec<&'a str>,
+}
+
+impl<'a> TagArrays<'a> {
+    fn of(row: &'a CustomerRow) -> TagArrays<'a> {
+        let (lists, tags) = row.tags.iter().map(|(l, t)| (l.as_str(), t.as_str())).unzip();
+        TagArrays { lists, tags }
     }
-    if !row.attributes.is_empty() {
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 2] {
+        [&self.lists, &self.tags]
+    }
+}
+
+/// A customer's attributes, as the arrays [`insert_attributes_sql`] takes.
+struct AttributeArrays<'a> {
+    names: Vec<&'a str>,
+    kinds: Vec<&'a str>,
+    ints: Vec<Option<i64>>,
+    texts: Vec<Option<&'a str>>,
+    currencies: Vec<Option<&'a str>>,
+}
+
+impl<'a> AttributeArrays<'a> {
+    fn of(row: &'a CustomerRow) -> AttributeArrays<'a> {
         let a = &row.attributes;
-        let names: Vec<&str> = a.iter().map(|a| a.name.as_str()).collect();
-        let kinds: Vec<&str> = a.iter().map(|a| a.kind).collect();
-        let ints: Vec<Option<i64>> = a.iter().map(|a| a.int_value).collect();
-        let texts: Vec<Option<&str>> = a.iter().map(|a| a.text_value.as_deref()).collect();
-        let currencies: Vec<Option<&str>> = a.iter().map(|a| a.currency.as_deref()).collect();
-        tx.execute(&statements.insert_attributes, &[&id, &names, &kinds, &ints, &texts, &currencies]).map_err(db)?;
-    }
-    Ok(())
-}
-
-/// A write's failure: the database's error (to inspect) or another one.
-enum WriteError {
-    Db(postgres::Error),
-    Store(StoreError),
-}
-
-impl From<postgres::Error> for WriteError {
-    fn from(e: postgres::Error) -> WriteError {
-        WriteError::Db(e)
-    }
-}
-
-impl From<StoreError> for WriteError {
-    fn from(e: StoreError) -> WriteError {
-        WriteError::Store(e)
-    }
-}
-
-impl From<WriteError> for StoreError {
-    fn from(e: WriteError) -> StoreError {
-        match e {
-            WriteError::Db(e) => db(e),
-            WriteError::Store(e) => e,
+        AttributeArrays {
+            names: a.iter().map(|a| a.name.as_str()).collect(),
+            kinds: a.iter().map(|a| a.kind).collect(),
+            ints: a.iter().map(|a| a.int_value).collect(),
+            texts: a.iter().map(|a| a.text_value.as_deref()).collect(),
+            currencies: a.iter().map(|a| a.currency.as_deref()).collect(),
         }
     }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [&self.names, &self.kinds, &self.ints, &self.texts, &self.currencies]
+    }
 }
 
-/// Appends purchases after the customer's last recorded one, in one statement.
-const APPEND_PURCHASES: &str = "INSERT INTO purchases (customer_id, seq, at_ns, amount_minor, currency, data) \
-     SELECT $1, next.seq + new.ord - 1, new.at_ns, new.amount_minor, new.currency, new.data \
-     FROM (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1) AS next, \
-     unnest($2::BIGINT[], $3::BIGINT[], $4::TEXT[], $5::TEXT[]) WITH ORDINALITY \
-     AS new (at_ns, amount_minor, currency, data, ord)";
-
-/// Appends transitions after the customer's last recorded one, in one statement.
-const APPEND_TRANSITIONS: &str = "INSERT INTO transitions (customer_id, seq, at_ns, from_stage, to_stage, data) \
-     SELECT $1, next.seq + new.ord - 1, new.at_ns, new.from_stage, new.to_stage, new.data \
-     FROM (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1) AS next, \
-     unnest($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[]) WITH ORDINALITY \
-     AS new (at_ns, from_stage, to_stage, data, ord)";
-
-/// Runs [`APPEND_PURCHASES`].
-fn append_purchases(
-    tx: &mut Transaction<'_>,
-    statement: &Statement,
-    id: CustomerId,
-    purchases: &[Purchase],
-) -> Result<(), StoreError> {
-    if purchases.is_empty() {
-        return Ok(());
-    }
-    let rows = purchases.iter().map(PurchaseRow::of).collect::<Result<Vec<_>, _>>()?;
-    let at: Vec<i64> = rows.iter().map(|r| r.at_ns).collect();
-    let amounts: Vec<i64> = rows.iter().map(|r| r.amount_minor).collect();
-    let currencies: Vec<&str> = rows.iter().map(|r| r.currency.as_str()).collect();
-    let data: Vec<&str> = rows.iter().map(|r| r.data.as_str()).collect();
-    tx.execute(statement, &[&to_sql_id(id), &at, &amounts, &currencies, &data]).map_err(db)?;
-    Ok(())
+/// Purchases, as the arrays [`append_purchases_sql`] takes.
+struct PurchaseArrays {
+    at: Vec<i64>,
+    amounts: Vec<i64>,
+    currencies: Vec<String>,
+    data: Vec<String>,
 }
 
-/// Runs [`APPEND_TRANSITIONS`].
-fn append_transitions(
-    tx: &mut Transaction<'_>,
-    statement: &Statement,
-    id: CustomerId,
-    transitions: &[Transition],
-) -> Result<(), StoreError> {
-    if transitions.is_empty() {
-        return Ok(());
+impl PurchaseArrays {
+    fn of(purchases: &[Purchase]) -> Result<PurchaseArrays, StoreError> {
+        let mut arrays =
+            PurchaseArrays { at: Vec::new(), amounts: Vec::new(), currencies: Vec::new(), data: Vec::new() };
+        for p in purchases {
+            let row = PurchaseRow::of(p)?;
+            arrays.at.push(row.at_ns);
+            arrays.amounts.push(row.amount_minor);
+            arrays.currencies.push(row.currency);
+            arrays.data.push(row.data);
+        }
+        Ok(arrays)
     }
-    let rows = transitions.iter().map(TransitionRow::of).collect::<Result<Vec<_>, _>>()?;
-    let at: Vec<i64> = rows.iter().map(|r| r.at_ns).collect();
-    let from: Vec<&str> = rows.iter().map(|r| r.from_stage).collect();
-    let to: Vec<&str> = rows.iter().map(|r| r.to_stage).collect();
-    let data: Vec<&str> = rows.iter().map(|r| r.data.as_str()).collect();
-    tx.execute(statement, &[&to_sql_id(id), &at, &from, &to, &data]).map_err(db)?;
-    Ok(())
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [&self.at, &self.amounts, &self.currencies, &self.data]
+    }
+}
+
+/// Transitions, as the arrays [`append_transitions_sql`] takes.
+struct TransitionArrays {
+    at: Vec<i64>,
+    from: Vec<&'static str>,
+    to: Vec<&'static str>,
+    data: Vec<String>,
+}
+
+impl TransitionArrays {
+    fn of(transitions: &[Transition]) -> Result<TransitionArrays, StoreError> {
+        let mut arrays = TransitionArrays { at: Vec::new(), from: Vec::new(), to: Vec::new(), data: Vec::new() };
+        for t in transitions {
+            let row = TransitionRow::of(t)?;
+            arrays.at.push(row.at_ns);
+            arrays.from.push(row.from_stage);
+            arrays.to.push(row.to_stage);
+            arrays.data.push(row.data);
+        }
+        Ok(arrays)
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 4] {
+        [&self.at, &self.from, &self.to, &self.data]
+    }
 }
 
 /// Rebuilds a customer from its `version`, `data` and purchases' `data` (in recording order).
@@ -554,19 +634,20 @@ impl Store for PostgresStore {
         customer.validate().map_err(|source| StoreError::InvalidData { id, source })?;
         customer.set_version(1);
         let row = CustomerRow::of(&customer)?;
+        let (tags, attributes) = (TagArrays::of(&row), AttributeArrays::of(&row));
+        let purchases = PurchaseArrays::of(customer.purchases().as_slice())?;
+        let mut params: Vec<&(dyn ToSql + Sync)> = row.values().iter().map(param).collect();
+        params.extend(tags.params());
+        params.extend(attributes.params());
+        params.extend(purchases.params());
         self.with_conn(|conn| {
-            let insert = conn.statement(insert_customer_sql())?;
-            let tags = TagStatements::prepare(conn)?;
-            let append = conn.statement(APPEND_PURCHASES)?;
-            let mut tx = conn.client.transaction().map_err(db)?;
-            match write_customer(&mut tx, &insert, &row, None) {
-                Err(WriteError::Db(e)) if is_unique_violation(&e) => return Err(StoreError::AlreadyExists(id)),
-                written => written?,
-            };
-            write_tags_and_attributes(&mut tx, &tags, id, &row, false)?;
-            append_purchases(&mut tx, &append, id, customer.purchases().as_slice())?;
-            tx.commit().map_err(db)?;
-            Ok(1)
+            let insert = conn.statement(insert_sql())?;
+            // One statement: it commits whole or not at all.
+            match conn.client.execute(&insert, &params) {
+                Ok(_) => Ok(1),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(id)),
+                Err(e) => Err(db(e)),
+            }
         })
     }
 
@@ -583,13 +664,13 @@ impl Store for PostgresStore {
         let (mut customer, purchases, transitions) = change.into_parts();
         let id = customer.id();
         let sql_id = to_sql_id(id);
+        let (purchase_arrays, transition_arrays) =
+            (PurchaseArrays::of(&purchases)?, TransitionArrays::of(&transitions)?);
         self.with_conn(|conn| {
             let lock = conn.statement(LOCK_CUSTOMER)?;
             let purchases_of = conn.statement(PURCHASES_OF)?;
-            let update = conn.statement(update_customer_sql())?;
-            let tags = TagStatements::prepare(conn)?;
-            let append_p = conn.statement(APPEND_PURCHASES)?;
-            let append_t = conn.statement(APPEND_TRANSITIONS)?;
+            let update = conn.statement(update_sql())?;
+            let replace = TagStatements::prepare(conn)?;
             let mut tx = conn.client.transaction().map_err(db)?;
             let row = tx.query_opt(&lock, &[&sql_id]).map_err(db)?.ok_or(StoreError::NotFound(id))?;
             let (version, data): (i64, String) = (row.try_get(0).map_err(db)?, row.try_get(1).map_err(db)?);
@@ -609,17 +690,21 @@ impl Store for PostgresStore {
             let version = found + 1;
             customer.set_version(version);
             let row = CustomerRow::of(&customer)?;
+            let found_sql = to_sql_version(found)?;
+            let mut params: Vec<&(dyn ToSql + Sync)> = row.values().iter().map(param).collect();
+            params.push(&found_sql);
+            params.extend(purchase_arrays.params());
+            params.extend(transition_arrays.params());
             // The row is locked since it was read, so the version cannot have moved.
-            if write_customer(&mut tx, &update, &row, Some(found))? != 1 {
+            let written: i64 = tx.query_one(&update, &params).and_then(|r| r.try_get(0)).map_err(db)?;
+            if written != 1 {
                 return Err(backend("the customer row changed while locked"));
             }
             // Most writes (events, purchases) leave tags and attributes as they were.
             let before = CustomerRow::of(&stored)?;
             if before.tags != row.tags || before.attributes != row.attributes {
-                write_tags_and_attributes(&mut tx, &tags, id, &row, true)?;
+                replace.run(&mut tx, sql_id, &row)?;
             }
-            append_purchases(&mut tx, &append_p, id, &purchases)?;
-            append_transitions(&mut tx, &append_t, id, &transitions)?;
             tx.commit().map_err(db)?;
             Ok(version)
         })
