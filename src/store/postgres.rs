@@ -42,12 +42,15 @@ const DEFAULT_POOL_SIZE: usize = 4;
 
 /// A store in a PostgreSQL database, shared by any number of stores and processes.
 ///
-/// Every write is one transaction. An update locks the customer's row
-/// (`SELECT ... FOR UPDATE`) before reading the stored version and purchases, checks the change
-/// against them with [`check_change`], and writes the row, the new purchases and the new
-/// transitions before committing, so a write either commits whole or leaves the database
-/// exactly as it was, and concurrent writers to one customer queue on its row. Reads of a
-/// customer, a history or a page are each one statement, so each sees one consistent snapshot.
+/// Every write is one transaction, so it either commits whole or leaves the database exactly
+/// as it was. An insert is a single statement (the customer row, its tags, attributes and
+/// purchases). An update locks the customer's row (`SELECT ... FOR UPDATE`) before reading the
+/// stored version and purchases, checks the change against them with [`check_change`], and
+/// writes the row, the new purchases and the new transitions (and the tags and attributes, if
+/// they changed) before committing; concurrent writers to one customer queue on its row,
+/// readers never wait. Reads of a customer, a history or a page are each one statement, so
+/// each sees one consistent snapshot; [`query`](Store::query) evaluates the segment in the
+/// database ([`Segment::to_sql`]) inside one repeatable-read, read-only transaction.
 ///
 /// # Connections
 ///
@@ -73,11 +76,27 @@ const DEFAULT_POOL_SIZE: usize = 4;
 /// the binary (`src/store/postgres/migrations/`), applied in order inside one transaction that
 /// first takes a transaction-level advisory lock (`pg_advisory_xact_lock`), so that stores
 /// connecting at once to a new database migrate it once. The schema version is recorded in the
-/// table `clientele_schema (version BIGINT NOT NULL)`, one row. The tables are the SQLite
-/// store's (`SqliteStore`, feature `sqlite`), column for column, in PostgreSQL types: every
-/// integer is `BIGINT` and every text column is `TEXT COLLATE "C"` (compared byte by byte, as
-/// in SQLite). They are created in the current schema (the first schema of the connection's
-/// `search_path`, normally `public`).
+/// table `clientele_schema (version BIGINT NOT NULL)`, one row; a database with a newer
+/// version is refused ([`StoreError::SchemaTooNew`]) before anything is written.
+///
+/// The tables are the SQLite store's (`SqliteStore`, feature `sqlite`), column for column, in
+/// PostgreSQL types: every integer is `BIGINT` and every text column is `TEXT COLLATE "C"`
+/// (compared byte by byte, as in SQLite, whatever the database's locale). Both stores fill
+/// them with the same code. Version 1 has:
+///
+/// - `customers`: the id (see below), the optimistic-concurrency `version`, `data` (the
+///   customer as JSON, without purchases and version: what is read back), and typed copies of
+///   the segment fields that the segment pushdown reads (stage, demographics, ASCII-lowercased
+///   region and city, income, instants in nanoseconds, dates as day numbers, channel
+///   bitmasks), a few of them indexed.
+/// - `purchases` and `transitions`: one row per purchase or transition, keyed by customer and
+///   recording order, with their instant, amount or stages, and their JSON.
+/// - `tags` (interests, lifestyle, needs and text-list attribute items) and `attributes`
+///   (custom attributes, typed): rewritten when the customer's ones change.
+///
+/// Every row about a customer goes with it (`ON DELETE CASCADE`). The tables are created in
+/// the current schema (the first schema of the connection's `search_path`, normally
+/// `public`).
 ///
 /// # Ids
 ///
