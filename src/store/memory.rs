@@ -6,7 +6,7 @@ use std::{
     sync::{PoisonError, RwLock},
 };
 
-use super::{Change, Store, StoreError, check_change};
+use super::{Change, Store, StoreError, check_batch, check_change};
 use crate::{
     customer::{Customer, CustomerId},
     lifecycle::Transition,
@@ -76,6 +76,20 @@ impl Store for MemoryStore {
         customer.set_version(1);
         records.insert(id, Record { customer, history: Vec::new() });
         Ok(1)
+    }
+
+    fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
+        check_batch(&customers)?;
+        let mut records = self.write();
+        if let Some(c) = customers.iter().find(|c| records.contains_key(&c.id())) {
+            return Err(StoreError::AlreadyExists(c.id()));
+        }
+        let n = customers.len();
+        for mut customer in customers {
+            customer.set_version(1);
+            records.insert(customer.id(), Record { customer, history: Vec::new() });
+        }
+        Ok(n)
     }
 
     fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {

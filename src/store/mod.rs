@@ -89,6 +89,49 @@ pub trait Store: Send + Sync {
     /// ```
     fn insert(&self, customer: Customer) -> Result<u64, StoreError>;
 
+    /// Stores new customers, all or nothing (an import); returns how many.
+    ///
+    /// If any customer is invalid, already stored, or appears twice in `customers`, nothing
+    /// is written and the error names the first such customer. `MemoryStore`, `SqliteStore`
+    /// and `PostgresStore` write the batch at once (one lock, one transaction), much faster
+    /// than one `insert` each. The default inserts one at a time and, if one fails, erases
+    /// the ones it inserted before returning the error.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::AlreadyExists`], [`StoreError::InvalidData`], [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store, StoreError};
+    /// let store = MemoryStore::new();
+    /// let new = |i| Customer::new(CustomerId::new(i), "x", DateTime::UNIX_EPOCH);
+    /// assert_eq!(store.insert_many(vec![new(1), new(2)])?, 2);
+    /// // Customer 2 is stored already: customer 3 is not written either.
+    /// assert!(matches!(store.insert_many(vec![new(3), new(2)]), Err(StoreError::AlreadyExists(_))));
+    /// assert_eq!(store.count()?, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
+        check_batch(&customers)?;
+        let n = customers.len();
+        let mut done = Vec::with_capacity(n);
+        for c in customers {
+            let id = c.id();
+            if let Err(e) = self.insert(c) {
+                for id in done {
+                    // Best effort: the batch failed either way, and the error says why.
+                    let _ = self.erase(id);
+                }
+                return Err(e);
+            }
+            done.push(id);
+        }
+        Ok(n)
+    }
+
     /// The stored customer.
     ///
     /// # Errors
@@ -296,6 +339,9 @@ macro_rules! forward_store {
     ($($ty:ty),*) => {$(
         impl<S: Store + ?Sized> Store for $ty {
             fn insert(&self, customer: Customer) -> Result<u64, StoreError> { (**self).insert(customer) }
+            fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
+                (**self).insert_many(customers)
+            }
             fn get(&self, id: CustomerId) -> Result<Customer, StoreError> { (**self).get(id) }
             fn update(&self, change: Change) -> Result<u64, StoreError> { (**self).update(change) }
             fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> { (**self).history(id) }
@@ -311,6 +357,20 @@ macro_rules! forward_store {
     )*};
 }
 forward_store!(&S, Box<S>, Arc<S>);
+
+/// Checks a batch for [`Store::insert_many`] before anything is written: every customer
+/// valid, no id twice.
+pub(crate) fn check_batch(customers: &[Customer]) -> Result<(), StoreError> {
+    let mut ids = std::collections::BTreeSet::new();
+    for c in customers {
+        let id = c.id();
+        c.validate().map_err(|source| StoreError::InvalidData { id, source })?;
+        if !ids.insert(id) {
+            return Err(StoreError::AlreadyExists(id));
+        }
+    }
+    Ok(())
+}
 
 /// Checks that a change's parts follow from the stored customer: same id, read at the stored
 /// version, the transitions replay from the stored lifecycle position to the new one, the

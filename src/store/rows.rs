@@ -157,6 +157,13 @@ impl CustomerRow {
         Ok(CustomerRow { values, tags, attributes })
     }
 
+    /// The rows of `c` as a new customer, at version 1.
+    pub(crate) fn of_new(c: &Customer) -> Result<CustomerRow, StoreError> {
+        let mut row = CustomerRow::of(c)?;
+        row.values[1] = Value::Int(Some(1));
+        Ok(row)
+    }
+
     /// The `customers` values, in the order of [`CUSTOMER_COLUMNS`].
     pub(crate) fn values(&self) -> &[Value] {
         &self.values

@@ -56,6 +56,7 @@ macro_rules! conformance_suite {
             check_insert_then_get,
             check_insert_keeps_imported_lifecycle_and_purchases,
             check_insert_existing_id,
+            check_insert_many_all_or_nothing,
             check_insert_invalid,
             check_limits_are_inclusive,
             check_unknown_id,
@@ -73,6 +74,7 @@ macro_rules! conformance_suite {
             check_count_and_scan,
             check_scan_extreme_ids,
             check_erase,
+            check_query_agrees_with_evaluation,
             check_concurrent_purchases,
             check_random_operations,
         ]);
@@ -113,6 +115,36 @@ pub mod made {
 crate::conformance_suite!(memory, || MemoryStore::new());
 crate::conformance_suite!(memory_arc, || Arc::new(MemoryStore::new()));
 crate::conformance_suite!(memory_dyn, || -> Box<dyn Store> { Box::new(MemoryStore::new()) });
+crate::conformance_suite!(memory_default_methods, || DefaultMethods(MemoryStore::new()));
+
+/// A store that implements only the required methods (by `MemoryStore`'s), so that the
+/// suite also checks the trait's default `insert_many` and `query`.
+#[derive(Debug)]
+pub struct DefaultMethods(pub MemoryStore);
+
+impl Store for DefaultMethods {
+    fn insert(&self, customer: Customer) -> Result<u64, StoreError> {
+        self.0.insert(customer)
+    }
+    fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        self.0.get(id)
+    }
+    fn update(&self, change: Change) -> Result<u64, StoreError> {
+        self.0.update(change)
+    }
+    fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> {
+        self.0.history(id)
+    }
+    fn count(&self) -> Result<usize, StoreError> {
+        self.0.count()
+    }
+    fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError> {
+        self.0.scan(after, limit)
+    }
+    fn erase(&self, id: CustomerId) -> Result<(), StoreError> {
+        self.0.erase(id)
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures.
@@ -300,6 +332,215 @@ pub fn check_insert_existing_id<S: Store>(store: S) {
     assert_eq!(snapshot(&store, cid(1)), before);
     assert_eq!(store.get(cid(1)).unwrap().profile.display_name, "Ada");
     assert_eq!(store.count().unwrap(), 1);
+}
+
+/// Customers whose data tests the edges of a segment query run elsewhere than in Rust (in
+/// SQL): LIKE wildcards and quotes in texts, non-ASCII case, missing values, money in
+/// another currency, sums past `i64::MAX`, leap seconds, instants beyond what `i64`
+/// nanoseconds hold, 29 February birthdays.
+fn query_edge_customers() -> Vec<Customer> {
+    let texts = [
+        "50% off",
+        "500 off",
+        "a_b",
+        "axb",
+        "back\\slash",
+        "O'Brien",
+        "École",
+        "école",
+        "ÉCOLE",
+        "Straße",
+        "STRASSE",
+        "ALEXANDRIA",
+        "alexandria",
+        "",
+    ];
+    let egp = Currency::EGP;
+    let leap =
+        NaiveDate::from_ymd_opt(2025, 12, 31).unwrap().and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap().and_utc();
+    let mut out = Vec::new();
+    for (i, text) in (1u64..).zip(texts) {
+        let mut c = Customer::new(cid(i), "edge", t0());
+        c.profile.location.city = Some(text.to_owned());
+        c.profile.location.region = (i % 2 == 0).then(|| text.to_uppercase());
+        c.interests.insert(text);
+        c.attributes.set("nickname", AttrValue::Text(text.to_owned())).unwrap();
+        c.attributes
+            .set("labels", AttrValue::TextList([text.to_owned(), "VIP".to_owned()].into_iter().collect()))
+            .unwrap();
+        c.referrals = u32::try_from(i).unwrap();
+        out.push(c);
+    }
+    // Missing everything.
+    out.push(Customer::new(cid(100), "bare", t0()));
+    // Income and wallet in another currency than the schema's.
+    let mut c = Customer::new(cid(101), "dollars", t0());
+    c.profile.annual_income = Some(Money::new(5_000_000, usd()));
+    c.attributes.set("wallet", AttrValue::Money(Money::new(100, usd()))).unwrap();
+    out.push(c);
+    // Purchases whose sum passes i64::MAX (Rust saturates).
+    let big = i64::MAX / 2 + 1;
+    let whale = Customer::new(cid(102), "whale", t0() - Duration::days(10))
+        .with_purchases(vec![
+            Purchase::new(t0() - Duration::days(2), Money::new(big, egp)),
+            Purchase::new(t0() - Duration::days(1), Money::new(big, egp)),
+        ])
+        .unwrap();
+    out.push(whale);
+    // A purchase in a leap second, and one a nanosecond after the evaluation instant.
+    let leaper = Customer::new(cid(103), "leap", leap - Duration::days(1))
+        .with_purchases(vec![
+            Purchase::new(leap, Money::new(100, egp)),
+            Purchase::new(t0() + Duration::nanoseconds(1), Money::new(100, egp)),
+        ])
+        .unwrap();
+    out.push(leaper);
+    // Created after 2262: beyond i64 nanoseconds.
+    out.push(Customer::new(cid(104), "far", Utc.with_ymd_and_hms(2300, 1, 1, 0, 0, 0).unwrap()));
+    // Born on 29 February; a loyalty member; exclusive.
+    let mut c = Customer::new(cid(105), "leapling", t0());
+    c.profile.birth_date = NaiveDate::from_ymd_opt(2000, 2, 29);
+    c.loyalty = Some(Loyalty { card_id: "L".into(), joined: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap() });
+    c.exclusive = true;
+    c.channels.preferred.insert(Channel::Email);
+    c.channels.preferred.insert(Channel::Sms);
+    c.channels.opted_out.insert(Channel::Sms);
+    out.push(c);
+    out
+}
+
+/// `Store::query` gives the members evaluation in Rust gives, on data at the edges of the
+/// semantics (see [`query_edge_customers`]) and on segments at the edges of what SQL parsers
+/// take: deep nesting, long chains, long lists.
+pub fn check_query_agrees_with_evaluation<S: Store>(store: S) {
+    use clientele::segment::{Expr, Limits, Schema, Segment, build::field};
+    let customers = query_edge_customers();
+    assert_eq!(store.insert_many(customers.clone()).unwrap(), customers.len());
+    let schema = Schema::new(Currency::EGP)
+        .with_attribute("nickname", clientele::segment::AttrType::Text)
+        .unwrap()
+        .with_attribute("labels", clientele::segment::AttrType::TextList)
+        .unwrap()
+        .with_attribute("wallet", clientele::segment::AttrType::Money)
+        .unwrap()
+        .with_limits(Limits { max_text_bytes: 1 << 20, max_nodes: 1 << 16, ..Limits::default() });
+    let mut segments: Vec<String> = [
+        r#"city contains "%""#,
+        r#"city contains "_""#,
+        r#"city starts with "50%""#,
+        r#"city contains "\\""#,
+        r#"city = "o'brien""#,
+        r#"city = "x' OR 1=1 --""#,
+        r#"city = "ÉCOLE""#,
+        r#"city = "école""#,
+        r#"city ends with "SSE""#,
+        r#"city in ("alexandria", "straße", "")"#,
+        r#"city contains """#,
+        r#"not (city contains "a")"#,
+        r#"region starts with "é""#,
+        r#"not (region = "A_B")"#,
+        r#"interests has "école""#,
+        r#"interests has any ("École", "a_b")"#,
+        r#"attr.nickname contains "O'""#,
+        r#"attr.labels has "vip""#,
+        r#"attr.labels has all ("vip", "ALEXANDRIA")"#,
+        r#"not (attr.labels has "vip")"#,
+        "attr.wallet is set",
+        "income is set",
+        "not (income > 1.00)",
+        "spent > 1.00",
+        "spent = 92233720368547758.07",
+        "spent(last 7 days) between 1.00 and 92233720368547758.06",
+        "purchases = 1",
+        "purchases(last 1 day) >= 1",
+        "last_purchase = 2025-12-31",
+        "last_purchase within 1 day",
+        "first_purchase before 2026-01-01",
+        "created_at after 2262-04-12",
+        "not (created_at within 1 week)",
+        "age >= 25",
+        "age between 25 and 26",
+        "birth_date is not set",
+        "loyalty_member and loyalty_joined within 1 day",
+        "not loyalty_member",
+        "exclusive",
+        "channels has email",
+        "channels has all (email, sms)",
+        "preferred_channels has all (email, sms)",
+        "stage in (suspect, prospect)",
+        "referrals in (1, 3, 5, 7, 1000)",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    // Deep nesting, up to the language's limit.
+    let mut deep = "referrals >= 2".to_owned();
+    for i in 0..30 {
+        deep = if i % 2 == 0 {
+            format!("not ({deep} and referrals < {})", 20 - i / 4)
+        } else {
+            format!("({deep} or city = \"axb\")")
+        };
+    }
+    segments.push(deep);
+    // Long chains and lists.
+    segments.push((0..1_500).map(|i| format!("referrals = {}", i * 2)).collect::<Vec<_>>().join(" or "));
+    segments.push((0..1_500).map(|i| format!("referrals != {}", i * 3)).collect::<Vec<_>>().join(" and "));
+    segments.push(format!("referrals in ({})", (0..1_024).map(|i| (i * 5).to_string()).collect::<Vec<_>>().join(", ")));
+    let long_any = Expr::any(
+        (0..2_000).map(|i| field("city").contains(&format!("{}", i % 10)).or(field("referrals").eq(i))).collect(),
+    );
+    let as_of = [
+        t0(),
+        t0() - Duration::nanoseconds(1),
+        NaiveDate::from_ymd_opt(2025, 12, 31).unwrap().and_hms_nano_opt(23, 59, 59, 1_600_000_000).unwrap().and_utc(),
+    ];
+    let check = |segment: &Segment, text: &str| {
+        for t in as_of {
+            let expected: Vec<CustomerId> =
+                customers.iter().filter(|c| segment.matches(c, t)).map(Customer::id).collect();
+            let got = store.query(segment, t).unwrap_or_else(|e| panic!("query `{text}` at {t}: {e}"));
+            assert_eq!(got, expected, "`{}` at {t}", &text[..text.len().min(200)]);
+        }
+    };
+    for text in &segments {
+        let segment = Segment::compile(text, &schema).unwrap_or_else(|e| panic!("{e}"));
+        check(&segment, text);
+    }
+    check(&Segment::from_expr(long_any, &schema).unwrap(), "Expr::any(2000 terms)");
+}
+
+/// A batch insert stores every customer at version 1 with its purchases, or, if one is
+/// invalid, stored already or repeated in the batch, none of them.
+pub fn check_insert_many_all_or_nothing<S: Store>(store: S) {
+    insert_first_time(&store, 1, "Ada");
+    let before = snapshot(&store, cid(1));
+    let rich = |n| rich_customer(n, "Batch");
+    let mut invalid = rich(12);
+    invalid.profile.display_name = "x".repeat(limits::MAX_NAME_BYTES + 1);
+    let refused: [(Vec<Customer>, &str); 3] = [
+        (vec![rich(10), rich(1), rich(11)], "stored already"),
+        (vec![rich(10), rich(11), rich(10)], "repeated"),
+        (vec![rich(10), invalid, rich(11)], "invalid"),
+    ];
+    for (batch, why) in refused {
+        let err = store.insert_many(batch).expect_err(why);
+        match why {
+            "invalid" => assert!(matches!(err, StoreError::InvalidData { id, .. } if id == cid(12)), "{err:?}"),
+            "stored already" => assert!(matches!(err, StoreError::AlreadyExists(id) if id == cid(1)), "{err:?}"),
+            _ => assert!(matches!(err, StoreError::AlreadyExists(id) if id == cid(10)), "{err:?}"),
+        }
+        assert_eq!(all_ids(&store), [1], "a refused batch ({why}) wrote nothing");
+        assert_eq!(snapshot(&store, cid(1)), before);
+    }
+    let mut buyer = rich(20);
+    buyer = buyer.with_purchases(vec![buy(hours(1), 500), buy(hours(2), 700)]).unwrap();
+    assert_eq!(store.insert_many(vec![rich(30), buyer.clone(), rich(10)]).unwrap(), 3);
+    assert_eq!(all_ids(&store), [1, 10, 20, 30]);
+    let stored = store.get(cid(20)).unwrap();
+    assert_eq!(stored.version(), 1);
+    assert_eq!(data(&stored), data(&buyer));
+    assert_eq!(store.insert_many(Vec::new()).unwrap(), 0);
 }
 
 /// Customers that break a limit are refused as InvalidData naming the field, and nothing is

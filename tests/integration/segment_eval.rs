@@ -1152,6 +1152,49 @@ fn generated_conditions_split_the_population() {
     }
 }
 
+/// Every generated condition on every field has an exact SQL form in both dialects, but
+/// for RFM scores and decimal comparisons (computed or compared in Rust): pushdown is the rule,
+/// not the exception, so the store property checks above really run SQL.
+#[test]
+fn pushdown_covers_every_field_but_rfm_and_decimals() {
+    use clientele::segment::sql::Dialect;
+    let mut runner = TestRunner::deterministic();
+    let (population, t) = {
+        let case = Case {
+            seed: 7,
+            n: 50,
+            when: When::Midnight(0),
+            edits: Vec::new(),
+            named: Vec::new(),
+            segments: Vec::new(),
+        };
+        customers(&case)
+    };
+    let schema = schema(&[], t, &population);
+    for template in templates() {
+        // Decimal comparisons stay in Rust; whether a decimal is set is known in SQL.
+        let decimal = template.key == "attr.score";
+        let in_rust = template.key.starts_with("rfm.");
+        for _ in 0..40 {
+            let cond = template.conditions.new_tree(&mut runner).unwrap().current();
+            let text = Node::Cond(cond).render(t, None);
+            let segment = Segment::compile(&text, &schema).unwrap();
+            for dialect in [Dialect::Sqlite, Dialect::Postgres] {
+                let filter = segment.to_sql(dialect, t);
+                // Conditions the checker folds to a constant (an empty range) need no data.
+                let folded = matches!(filter.sql(), "TRUE" | "FALSE");
+                assert!(
+                    filter.is_exact() != in_rust || folded || decimal,
+                    "{}: `{text}` in {dialect:?}: exact = {}, {:?}",
+                    template.key,
+                    filter.is_exact(),
+                    filter.rust_part()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn the_batch_evaluator_refuses_a_snapshot_for_another_currency() {
     let customers = Population::new(3).customers(50);
