@@ -10,6 +10,7 @@ use crate::{
     error::Error,
     error::StoreError,
     lifecycle::{Event, Funnel, Journey, Lifecycle, LifecyclePolicy, Transition},
+    segment::Segment,
     store::{Change, Store},
     validation::ValidationError,
 };
@@ -455,6 +456,28 @@ impl<S: Store, C: Clock> Crm<S, C> {
         let customer = self.store.get(id)?;
         let transitions = self.store.history(id)?;
         Ok(journey_of(&customer, transitions))
+    }
+
+    /// The ids of the customers in `segment` now (by the CRM's clock), in id order: evaluated
+    /// where the store evaluates segments (in SQL for the SQL stores, see [`Store::query`]).
+    ///
+    /// # Errors
+    ///
+    /// A store error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use clientele::{Crm, Customer, CustomerId, MemoryStore, segment::{Schema, Segment}};
+    /// let crm = Crm::new(MemoryStore::new());
+    /// crm.insert(Customer::new(CustomerId::new(1), "Ada", Utc::now()))?;
+    /// let new_ones = Segment::compile("created_at within 1 day", &Schema::default())?;
+    /// assert_eq!(crm.members(&new_ones)?, [CustomerId::new(1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn members(&self, segment: &Segment) -> Result<Vec<CustomerId>, Error> {
+        Ok(self.store.query(segment, self.clock.now())?)
     }
 
     /// Funnel analytics over every customer's journey.

@@ -66,6 +66,9 @@
 //!   versioned schema the crate creates and migrates. It needs `rusqlite` with SQLite
 //!   compiled from source (its `bundled` feature, so no system SQLite is needed, but a C
 //!   compiler is) and `serde_json` for the customer data column.
+//! - `postgres`: `PostgresStore` (in [`store`]), a store in a PostgreSQL database, with a
+//!   small connection pool and a versioned schema the crate creates and migrates. It needs the
+//!   synchronous `postgres` client (pure Rust; no libpq) and `serde_json`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -99,6 +102,9 @@ pub use crate::{
     window::{Window, WindowError, WindowUnit},
 };
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use crate::store::PostgresStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use crate::store::SqliteStore;

@@ -191,7 +191,37 @@ pub struct SqlFilter {
     sql: String,
     params: Vec<SqlParam>,
     /// Why some part stays in Rust, when one does.
-    rust_part: Option<&'static str>,
+    rust_part: Option<InRust>,
+}
+
+/// Why part of a segment is checked in Rust rather than in SQL ([`SqlFilter::rust_part`]).
+///
+/// # Example
+///
+/// ```
+/// use clientele::segment::sql::InRust;
+/// assert_eq!(InRust::TooComplex.to_string(), "a part too deep or too long for SQL");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InRust {
+    /// RFM scores: computed in Rust over the whole customer base, not stored.
+    RfmScores,
+    /// A comparison of a decimal attribute: SQL has no exact decimal type both databases share.
+    DecimalComparison,
+    /// A subtree nested deeper than [`MAX_NESTING`] or needing more than [`MAX_PARAMS`]
+    /// parameters: too complex for the database's parser.
+    TooComplex,
+}
+
+impl std::fmt::Display for InRust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InRust::RfmScores => "RFM scores",
+            InRust::DecimalComparison => "a decimal comparison",
+            InRust::TooComplex => "a part too deep or too long for SQL",
+        })
+    }
 }
 
 impl SqlFilter {
@@ -249,15 +279,15 @@ impl SqlFilter {
     /// ```
     /// use std::sync::Arc;
     /// use chrono::DateTime;
-    /// use clientele::{rfm::{RfmConfig, RfmScores}, segment::{Schema, Segment, sql::Dialect}};
+    /// use clientele::{rfm::{RfmConfig, RfmScores}, segment::{Schema, Segment, sql::{Dialect, InRust}}};
     /// let scores = RfmScores::compute([], DateTime::UNIX_EPOCH, &RfmConfig::default())?;
     /// let schema = Schema::default().with_rfm(Arc::new(scores));
     /// let f = Segment::compile("rfm.r >= 4 and referrals > 1", &schema)?.to_sql(Dialect::Sqlite, DateTime::UNIX_EPOCH);
-    /// assert_eq!(f.rust_part(), Some("RFM scores"));
+    /// assert_eq!(f.rust_part(), Some(InRust::RfmScores));
     /// assert_eq!(f.sql(), "(TRUE AND c.referrals >= ?1)"); // a superset: the RFM test is checked in Rust
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn rust_part(&self) -> Option<&'static str> {
+    pub fn rust_part(&self) -> Option<InRust> {
         self.rust_part
     }
 
@@ -352,7 +382,7 @@ pub(crate) fn filter(pred: &Pred, dialect: Dialect, as_of: DateTime<Utc>, curren
     let mut w = Writer { dialect, as_of, currency, params: Vec::new(), rust_part: None };
     let sql = match w.pred(pred, true, 0) {
         Some(sql) => sql,
-        None => w.approx("a part too complex for SQL", true),
+        None => w.approx(InRust::TooComplex, true),
     };
     let (sql, params) = number_placeholders(&sql, &w.params, dialect);
     SqlFilter { sql, params, rust_part: w.rust_part }
@@ -387,11 +417,11 @@ struct Writer {
     as_of: DateTime<Utc>,
     currency: Currency,
     params: Vec<SqlParam>,
-    rust_part: Option<&'static str>,
+    rust_part: Option<InRust>,
 }
 
 /// A leaf with no SQL form, and why.
-struct NoSql(&'static str);
+struct NoSql(InRust);
 
 /// An inclusive integer range; `None` when no value can be in it.
 fn inclusive(r: Range<i64>) -> Option<(Option<i64>, Option<i64>)> {
@@ -501,7 +531,7 @@ impl Writer {
 
     /// `TRUE` or `FALSE` standing for a part evaluated in Rust: whichever keeps the fragment a
     /// superset of the members.
-    fn approx(&mut self, why: &'static str, positive: bool) -> String {
+    fn approx(&mut self, why: InRust, positive: bool) -> String {
         self.rust_part.get_or_insert(why);
         if positive { "TRUE".to_owned() } else { "FALSE".to_owned() }
     }
@@ -541,7 +571,7 @@ impl Writer {
             Some(sql) => sql,
             None => {
                 self.params.truncate(mark);
-                self.approx("a part too complex for SQL", positive)
+                self.approx(InRust::TooComplex, positive)
             }
         }
     }
@@ -687,7 +717,7 @@ impl Writer {
                 }
                 if terms.is_empty() { "FALSE".to_owned() } else { format!("({})", terms.join(" OR ")) }
             }
-            Leaf::RfmGroup(_) => return Err(NoSql("RFM scores")),
+            Leaf::RfmGroup(_) => return Err(NoSql(InRust::RfmScores)),
             Leaf::Int(field, r) => {
                 let r = inclusive(*r);
                 match field {
@@ -696,7 +726,7 @@ impl Writer {
                         let upto = self.purchases_upto();
                         self.range(&format!("(SELECT COUNT(*) FROM purchases p WHERE {upto})"), r)
                     }
-                    IntField::Rfm(_) => return Err(NoSql("RFM scores")),
+                    IntField::Rfm(_) => return Err(NoSql(InRust::RfmScores)),
                     IntField::Attr(name) => self.attr_exists(name, "int", |w| w.range("a.int_value", r)),
                 }
             }
@@ -724,7 +754,7 @@ impl Writer {
                     }
                 }
             }
-            Leaf::Decimal(..) => return Err(NoSql("decimal attributes")),
+            Leaf::Decimal(..) => return Err(NoSql(InRust::DecimalComparison)),
             Leaf::Date(field, r) => {
                 let r = day_range(*r);
                 match field {
@@ -786,7 +816,7 @@ impl Writer {
             }
             Leaf::Age(_) | Leaf::InstantWithin(..) | Leaf::DateWithin(..) | Leaf::Activity(..) => {
                 // Bound away before translation (see `eval::bind`).
-                return Err(NoSql("an unbound relative test"));
+                return Err(NoSql(InRust::TooComplex));
             }
             Leaf::Text(field, op, patterns) => match field {
                 TextField::Region => self.text_test("c.region_fold", *op, patterns, true),
@@ -905,7 +935,7 @@ impl Writer {
                 let currency = self.text(code);
                 format!("(c.income_currency IS NOT NULL AND c.income_currency = {currency})")
             }
-            Presence::Rfm => return Err(NoSql("RFM scores")),
+            Presence::Rfm => return Err(NoSql(InRust::RfmScores)),
             Presence::Attr(name, ty) => match ty {
                 AttrType::TextList => self.tag_exists(attr_tag_list(name), |_| String::new()),
                 AttrType::Money => {

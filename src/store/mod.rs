@@ -1,12 +1,15 @@
 //! Storage through a trait: the core never assumes a database.
 //!
-//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default, and
-//! `SqliteStore` (feature `sqlite`) keeps customers in an SQLite database. Every store runs
-//! the same conformance suite (`tests/integration/conformance.rs`).
+//! [`Store`] is small and object-safe; [`MemoryStore`] is the embedded default,
+//! `SqliteStore` (feature `sqlite`) keeps customers in an SQLite database, and
+//! `PostgresStore` (feature `postgres`) in a PostgreSQL database. Every store runs the same
+//! conformance suite (`tests/integration/conformance.rs`).
 
 mod change;
 mod memory;
-#[cfg(feature = "sqlite")]
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -15,6 +18,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+#[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
+pub use self::postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use self::sqlite::SqliteStore;

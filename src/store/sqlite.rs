@@ -5,18 +5,40 @@
 //! The schema is created and migrated by the crate: the migrations are SQL files embedded in
 //! the binary (`src/store/sqlite/migrations/`), applied in order inside one `BEGIN IMMEDIATE`
 //! transaction, and the schema version is recorded in the database header
-//! (`PRAGMA user_version`). Version 1 has three tables:
+//! (`PRAGMA user_version`). Version 1 has five tables:
 //!
-//! - `customers (id, version, data, stage, country, city, birth_date, last_purchase_at)`:
-//!   `id` is the customer id mapped onto SQLite's signed integers in order (see below),
-//!   `version` the optimistic-concurrency version, `data` the customer as JSON (serde) without
-//!   its purchases and version, and the rest copies of common segment fields, indexed for the
-//!   segment pushdown to come: `stage`, `(country, city)`, `birth_date` (ISO text) and
-//!   `last_purchase_at` (microseconds since the Unix epoch).
-//! - `purchases (customer_id, seq, at, data)` and `transitions (customer_id, seq, at,
-//!   from_stage, to_stage, data)`: one row per purchase or transition, keyed by customer and
-//!   recording order, deleted with their customer (`ON DELETE CASCADE`); `purchases.at` is
-//!   indexed.
+//! - `customers`: one row per customer: `id`, `version` (optimistic concurrency), `data` (the
+//!   customer as JSON, without its purchases and version: what is read back), and typed copies
+//!   of every field segments test, kept in step on every write: `stage`, `gender`, `credit`,
+//!   `referrals`, `exclusive`, `birth_day`, `country`, `region_fold`, `city_fold`,
+//!   `income_minor`/`income_currency`, `loyalty_day`, `created_ns`, `stage_since_ns`,
+//!   `last_purchase_ns`, the channel bitmasks `reachable`/`preferred`/`opted_out`, and
+//!   `rust_only` (see below).
+//! - `purchases (customer_id, seq, at_ns, amount_minor, currency, data)` and `transitions
+//!   (customer_id, seq, at_ns, from_stage, to_stage, data)`: one row per purchase or
+//!   transition, keyed by customer and recording order.
+//! - `tags (customer_id, list, tag)`: interests, lifestyle and needs, and the items of
+//!   text-list attributes (list `attr:<name>`, ASCII-lowercased).
+//! - `attributes (customer_id, name, kind, int_value, text_value, currency)`: one row per
+//!   custom attribute.
+//!
+//! Rows of the last four are deleted with their customer (`ON DELETE CASCADE`). Indexes:
+//! `customers (stage)`, `(country, city_fold)`, `(birth_day)`, `(last_purchase_ns)`,
+//! `purchases (customer_id, at_ns)` for windowed counts and sums, `tags (list, tag)` and
+//! `attributes (name, kind, int_value)`.
+//!
+//! Instants are nanoseconds since the Unix epoch, dates day numbers, texts compared ignoring
+//! ASCII case are stored ASCII-lowercased: the encodings the segment pushdown reads (see
+//! [`crate::segment::sql`]). A customer with an instant nanoseconds cannot hold in order
+//! (before 1677-09-21, after 2262-04-11, or in a leap second) is marked `rust_only`, and
+//! segment queries evaluate it in Rust.
+//!
+//! # Segment queries
+//!
+//! [`Store::query`] runs the segment's SQL form ([`Segment::to_sql`]) in SQLite. Parts with no
+//! SQL form (RFM scores, decimal comparisons) or too complex for SQLite's parser are checked
+//! in Rust on the rows the SQL selects; a sum that overflows SQLite's integers falls back to
+//! evaluating every customer in Rust. The members are the same as the in-memory evaluators'.
 //!
 //! # Ids
 //!

@@ -9,6 +9,9 @@
 //! crate::conformance_suite!(sqlite_memory, || SqliteStore::in_memory().unwrap());
 //! ```
 //!
+//! A store that needs something the machine may lack (a database server) uses the `optional`
+//! form: its closure returns an `Option`, and each test returns early (skips) on `None`.
+//!
 //! Expectations are written by hand from the contract and the lifecycle table, or come from a
 //! small reference model (the random-operations check), never from running the store.
 
@@ -33,15 +36,23 @@ use proptest::{
 };
 
 /// Expands to a module of `#[test]`s, one per conformance check, each on a fresh store made by
-/// the closure.
+/// the closure. With `optional`, the closure returns `Option<store>` and a test whose closure
+/// returns `None` passes without checking anything (the closure says why).
 ///
 /// ```text
 /// crate::conformance_suite!(memory, || MemoryStore::new());
+/// crate::conformance_suite!(postgres, optional || pg_server::fresh_store());
 /// ```
 #[macro_export]
 macro_rules! conformance_suite {
+    ($name:ident, optional $make:expr) => {
+        $crate::conformance_suite!(@checks $name, $make, optional);
+    };
     ($name:ident, $make:expr) => {
-        $crate::conformance_suite!(@tests $name, $make, [
+        $crate::conformance_suite!(@checks $name, $make, required);
+    };
+    (@checks $name:ident, $make:expr, $made:ident) => {
+        $crate::conformance_suite!(@tests $name, $make, $made, [
             check_insert_then_get,
             check_insert_keeps_imported_lifecycle_and_purchases,
             check_insert_existing_id,
@@ -68,7 +79,7 @@ macro_rules! conformance_suite {
             check_random_operations,
         ]);
     };
-    (@tests $name:ident, $make:expr, [$($check:ident),* $(,)?]) => {
+    (@tests $name:ident, $make:expr, $made:ident, [$($check:ident),* $(,)?]) => {
         mod $name {
             // The closure may name types imported where the suite is instantiated.
             #[allow(unused_imports)]
@@ -77,11 +88,28 @@ macro_rules! conformance_suite {
                 #[test]
                 fn $check() {
                     let make = $make;
-                    $crate::conformance::$check(make());
+                    if let Some(store) = $crate::conformance::made::$made(make()) {
+                        $crate::conformance::$check(store);
+                    }
                 }
             )*
         }
     };
+}
+
+/// What [`conformance_suite!`](crate::conformance_suite) does with the closure's result: a
+/// store to check, or none (skip).
+pub mod made {
+    /// A store the closure always makes.
+    pub fn required<S>(store: S) -> Option<S> {
+        Some(store)
+    }
+
+    /// A store the closure may not be able to make.
+    #[allow(dead_code, reason = "used only by the suites of stores behind features")]
+    pub fn optional<S>(store: Option<S>) -> Option<S> {
+        store
+    }
 }
 
 crate::conformance_suite!(memory, || MemoryStore::new());

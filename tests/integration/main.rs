@@ -8,6 +8,8 @@ mod crm;
 mod customer_model;
 mod docs;
 mod lifecycle;
+mod pg_server;
+mod postgres_store;
 mod rfm;
 mod segment_analytics;
 mod segment_eval;
