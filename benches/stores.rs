@@ -1,9 +1,10 @@
 //! Criterion benchmarks of the stores on synthetic customers (`clientele::synth`):
 //!
 //! - `insert_one_by_one/<store>`: one `Store::insert` per customer (each its own transaction
-//!   in the SQL stores), [`INSERT_BATCH`] customers per iteration into a fresh, empty store;
-//! - `insert_many/<store>`: the same customers in one `Store::insert_many` call (one
-//!   transaction);
+//!   in the SQL stores), [`ONE_BY_ONE_BATCH`] customers per iteration into a fresh, empty
+//!   store;
+//! - `insert_many/<store>`: [`INSERT_BATCH`] customers in one `Store::insert_many` call (one
+//!   transaction) into a fresh, empty store;
 //! - `query_P1` to `query_P3`: the three predicates of `benches/segmentation.rs` over
 //!   1 000 000 stored customers, per store: `<store>_pushdown` is `Store::query` (the segment
 //!   evaluated in the database, see `clientele::segment::sql`), `<store>_scan` is
@@ -18,10 +19,20 @@
 //! stores are not measured; the load of the query stores (`insert_many` in chunks of
 //! [`INSERT_BATCH`] into a growing store) is timed once and printed.
 //!
-//! The SQLite databases are files in a temporary directory (WAL mode, as `SqliteStore::open`
-//! sets up), removed at the end.
+//! The stores: `memory` (`MemoryStore`), `sqlite` (`SqliteStore` on a file in a temporary
+//! directory, in WAL mode with SQLite's default `synchronous = FULL`, as `SqliteStore::open`
+//! sets it up; removed at the end) and, with the `postgres` feature, `postgres`
+//! (`PostgresStore`). PostgreSQL is the database named by `CLIENTELE_BENCH_PG_URL` if set (it
+//! must hold no customers: the bench empties it between insert iterations and leaves the
+//! population in it), else a throwaway server started by the integration tests' harness
+//! (`tests/integration/pg_server.rs`: a temporary directory, a free loopback port, `fsync`,
+//! `synchronous_commit` and `full_page_writes` off), stopped and removed when the bench ends.
+//! After loading, the PostgreSQL tables get `VACUUM ANALYZE` (what autovacuum does after a
+//! bulk load); SQLite gets nothing (the store never runs `ANALYZE`).
 //!
-//! Set `CLIENTELE_BENCH_CUSTOMERS` to query fewer customers for a quick run. Run with
+//! Takes about 20 minutes at 1 000 000 customers, most of it in the `*_scan` cases (each
+//! reads every customer back: about 10 s an iteration, 12 iterations each). Set
+//! `CLIENTELE_BENCH_CUSTOMERS` to store fewer customers for a quick run. Run with
 //! `cargo bench --all-features --bench stores`.
 
 #![allow(missing_docs, reason = "criterion_group! generates an undocumented public function")]
@@ -34,6 +45,8 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
+#[cfg(feature = "postgres")]
+use clientele::PostgresStore;
 use clientele::{
     Customer, CustomerId, MemoryStore, SqliteStore, Store,
     segment::{AttrType, Schema, Segment, Snapshot},
@@ -42,11 +55,20 @@ use clientele::{
 };
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 
+/// The integration tests' throwaway PostgreSQL server.
+#[cfg(feature = "postgres")]
+#[allow(dead_code, clippy::unwrap_used, reason = "the integration tests' harness, used as is")]
+#[path = "../tests/integration/pg_server.rs"]
+mod pg_server;
+
 /// Customers stored for the queries, unless `CLIENTELE_BENCH_CUSTOMERS` says otherwise.
 const CUSTOMERS: usize = 1_000_000;
 
-/// Customers per insert iteration, and per `insert_many` call when loading.
+/// Customers per `insert_many` iteration, and per `insert_many` call when loading.
 const INSERT_BATCH: usize = 10_000;
+
+/// Customers per one-by-one insert iteration: fewer, as the SQL stores commit each.
+const ONE_BY_ONE_BATCH: usize = 1_000;
 
 // The predicates of benches/segmentation.rs, unchanged.
 const P1: &str = r#"age between 25 and 40 and country = "EG""#;
@@ -124,8 +146,8 @@ struct Kind<'a> {
     fresh: Box<dyn Fn() -> Fresh + 'a>,
 }
 
-fn kinds(dir: &TempDir) -> Vec<Kind<'_>> {
-    vec![
+fn kinds<'a>(dir: &'a TempDir, pg: Option<&'a Pg>) -> Vec<Kind<'a>> {
+    let mut kinds = vec![
         Kind { name: "memory", fresh: Box::new(|| Fresh { store: Box::new(MemoryStore::new()), file: None }) },
         Kind {
             name: "sqlite",
@@ -135,21 +157,83 @@ fn kinds(dir: &TempDir) -> Vec<Kind<'_>> {
                 Fresh { store: Box::new(store), file: Some(path) }
             }),
         },
-    ]
+    ];
+    if let Some(pg) = pg {
+        kinds.push(Kind { name: "postgres", fresh: Box::new(|| Fresh { store: Box::new(pg.emptied()), file: None }) });
+    }
+    kinds
+}
+
+/// The PostgreSQL database the bench uses, if any.
+#[cfg(feature = "postgres")]
+struct Pg {
+    url: String,
+    admin: std::sync::Mutex<postgres::Client>,
+}
+
+#[cfg(feature = "postgres")]
+impl Pg {
+    /// `CLIENTELE_BENCH_PG_URL`, else a database on a throwaway server; `None` (with a
+    /// message) if there is neither.
+    fn new() -> Option<Pg> {
+        let url = match std::env::var("CLIENTELE_BENCH_PG_URL") {
+            Ok(url) => url,
+            Err(_) => pg_server::fresh_database()?,
+        };
+        let store = PostgresStore::connect(&url).expect("the PostgreSQL database is reachable");
+        assert_eq!(
+            store.count().expect("count"),
+            0,
+            "the bench empties and fills its PostgreSQL database: give it an empty one"
+        );
+        let admin = postgres::Client::connect(&url, postgres::NoTls).expect("the PostgreSQL database is reachable");
+        Some(Pg { url, admin: std::sync::Mutex::new(admin) })
+    }
+
+    fn run(&self, sql: &str) {
+        let mut admin = self.admin.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        admin.batch_execute(sql).expect("the bench's own SQL runs");
+    }
+
+    /// A store on the database, emptied first.
+    fn emptied(&self) -> PostgresStore {
+        self.run("TRUNCATE customers, purchases, transitions, tags, attributes");
+        PostgresStore::connect(&self.url).expect("the PostgreSQL database is reachable")
+    }
+}
+
+/// Without the `postgres` feature there is no PostgreSQL database.
+#[cfg(not(feature = "postgres"))]
+enum Pg {}
+
+#[cfg(not(feature = "postgres"))]
+impl Pg {
+    fn new() -> Option<Pg> {
+        None
+    }
+
+    fn run(&self, _: &str) {
+        match *self {}
+    }
+
+    fn emptied(&self) -> MemoryStore {
+        match *self {}
+    }
 }
 
 fn bench_inserts(c: &mut Criterion, kinds: &[Kind<'_>], population: &Population) {
     // The same customers every iteration, each time into a fresh store.
     let batch = population.customers(INSERT_BATCH);
+    let few = &batch[..ONE_BY_ONE_BATCH];
 
     let mut group = c.benchmark_group("insert_one_by_one");
-    group.throughput(Throughput::Elements(INSERT_BATCH as u64));
+    group.throughput(Throughput::Elements(ONE_BY_ONE_BATCH as u64));
     group.sample_size(10).sampling_mode(SamplingMode::Flat);
     group.warm_up_time(StdDuration::from_secs(1)).measurement_time(StdDuration::from_secs(5));
     for kind in kinds {
         group.bench_function(kind.name, |b| {
             b.iter_batched(
-                || ((kind.fresh)(), batch.clone()),
+                || ((kind.fresh)(), few.to_vec()),
                 |(fresh, batch)| {
                     for customer in batch {
                         fresh.store.insert(customer).expect("new customers insert");
@@ -245,10 +329,13 @@ fn bench(c: &mut Criterion) {
     let population = Population::new(1);
     let as_of = population.as_of();
     let dir = TempDir::new();
+    let pg = Pg::new();
 
-    bench_inserts(c, &kinds(&dir), &population);
+    bench_inserts(c, &kinds(&dir, pg.as_ref()), &population);
 
     let n = customers_to_store();
+    // Kept to the end: dropping a million customers leaves glibc's heap so fragmented that
+    // every later allocation slows down (reading them all back took 5 to 10 times longer).
     let customers = population.customers(n);
     let schema = Schema::new(population.currency())
         .with_attribute("nps", AttrType::Int)
@@ -261,16 +348,18 @@ fn bench(c: &mut Criterion) {
     load("memory", &memory, &customers);
     let sqlite = SqliteStore::open(dir.new_file("query")).expect("a new SQLite database opens");
     load("sqlite", &sqlite, &customers);
-    drop(customers);
+    let mut stores: Vec<(&'static str, &dyn Store)> = vec![("sqlite", &sqlite)];
+    let postgres = pg.as_ref().map(|pg| {
+        let store = pg.emptied();
+        load("postgres", &store, &customers);
+        pg.run("VACUUM ANALYZE");
+        store
+    });
+    if let Some(store) = &postgres {
+        stores.push(("postgres", store));
+    }
 
-    let loaded = Loaded {
-        stores: vec![("sqlite", &sqlite)],
-        memory: &memory,
-        snapshot: &snapshot,
-        schema: &schema,
-        as_of,
-        threads,
-    };
+    let loaded = Loaded { stores, memory: &memory, snapshot: &snapshot, schema: &schema, as_of, threads };
     bench_query(c, &loaded, "P1", P1);
     bench_query(c, &loaded, "P2", P2);
     bench_query(c, &loaded, "P3", &p3());
