@@ -11,6 +11,7 @@ mod lifecycle;
 mod rfm;
 mod segment_analytics;
 mod segment_eval;
+mod segment_horizon;
 mod segment_language;
 mod sqlite_store;
 mod strategy;
