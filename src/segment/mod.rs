@@ -138,18 +138,20 @@
 //! | operand or test | changes with time at |
 //! |---|---|
 //! | `age` (compared, `in`, `between`) | the birthday on which the age enters or leaves the range, at 00:00 UTC (29 February birthdays on 1 March in common years); `age is set` at the birth date |
-//! | `generation`, `birth_date`, `loyalty_joined`, dates and instants against fixed dates (`=`, `<`, `before D`, `after D`, ...), `created_at`, `stage_since` | never: the literal is fixed and the value is stored |
-//! | `x within W` | `x` enters the window when `t` reaches it (a date at its 00:00 UTC) and leaves it when the window's excluded start reaches it |
-//! | `purchases(last W)`, `spent(last W)` | each purchase entering (at its instant) or leaving the window, when the figure then enters or leaves the range |
-//! | `purchases`, `spent`, `first_purchase`, `last_purchase`, `is set` on them | a purchase dated after `t` counts from its instant on (e.g. one imported ahead of time) |
-//! | RFM scores, text, tags, channels, yes/no, attributes but dates in `within` | never |
+//! | `x within W` (any date or instant) | `x` enters the window when `t` reaches it (a date at its 00:00 UTC) and leaves it when the window's excluded start reaches it; for `first_purchase` and `last_purchase`, also when a purchase dated after `t` becomes the first or the last |
+//! | `purchases(last W)`, `spent(last W)` | a purchase entering the window (at its instant) or leaving it, when the figure then enters or leaves the range |
+//! | `purchases`, `spent`, `first_purchase`, `last_purchase` (compared with fixed values), `is set` on them | a purchase dated after `t` (e.g. imported ahead of time) counts from its instant on |
+//! | `generation`; `birth_date`, `loyalty_joined`, `created_at`, `stage_since` and date attributes compared with fixed dates (`=`, `<`, `between`, `before D`, `after D`, ...) | never: the value is stored and the literal fixed |
+//! | everything else: RFM scores and groups, text, countries, tags, channels, yes/no fields, enumerations, `referrals`, `income`, attributes | never |
 //!
-//! **The boundary convention.** A window covers `(start, as_of]`. A purchase at `p` is in
-//! the window from `as_of = p` on (inclusive) and leaves it at the first `as_of` whose start
-//! is `p` or later: at exactly `p + 30 days` for `last 30 days` (at that instant the start
-//! *is* `p`, which the open end excludes), at `p` plus `N` calendar months for months (the
-//! same day and time, clamped to shorter months). So `last_purchase within 30 days` for a
-//! purchase at 10:00:30 on 1 March holds through 10:00:29.999999999 on 31 March and turns
+//! **The boundary convention.** A window covers `(start, as_of]`. An instant `p` is in the
+//! window from `as_of = p` on (inclusive) and leaves it at the first `as_of` whose start is
+//! `p` or later, which the open end excludes: for `last 30 days`, `p + 30 days` (but see
+//! leap seconds below); for calendar months, usually the same day and time `N` months after
+//! `p`, but, as starts are clamped to the end of shorter months, a purchase on 29 to 31
+//! January leaves `last 1 month` at 00:00 on 1 March (the start as of any time on 28
+//! February is on 28 January). So `last_purchase within 30 days` for a purchase at 10:00:30
+//! on 1 March holds through 10:00:29.999999999 on 31 March and turns
 //! false at 10:00:30. Three consequences of [`Window::start`](crate::Window::start) are
 //! followed exactly, not smoothed:
 //!

@@ -581,3 +581,38 @@ fn changed_names_the_groups_a_write_changed() {
     let moved = Customer::new(c.id(), "x", t).with_purchases(c.purchases().as_slice().to_vec()).unwrap();
     assert!(Reads::changed(&c, &moved).contains(Reads::CREATED_AT | Reads::LIFECYCLE));
 }
+
+/// The largest purchase history allowed: horizons follow windowed counts and sums
+/// incrementally (no quadratic recomputation), and stay exact.
+#[test]
+fn horizons_over_the_largest_history_are_exact_and_quick() {
+    let t = at(2026, 6, 1, 12, 0, 17, 0);
+    let n = clientele::limits::MAX_PURCHASES;
+    // One purchase every 7 minutes, half of them after `t`.
+    let step = Duration::minutes(7);
+    let first = t - step * i32::try_from(n / 2).unwrap();
+    let list: Vec<Purchase> =
+        (0..n).map(|i| Purchase::new(first + step * i32::try_from(i).unwrap(), Money::new(100, EGP))).collect();
+    let c = Customer::new(CustomerId::new(1), "whale", first - Duration::days(1)).with_purchases(list).unwrap();
+    let started = std::time::Instant::now();
+    for text in [
+        "spent(last 12 months) > 60000.00",
+        "purchases(last 30 days) between 6000 and 6200",
+        "spent > 70000.00",
+        "last_purchase within 1 day",
+        "last_purchase before 2026-07-01",
+        "purchases(last 3 months) >= 1 and not spent(last 1 day) > 1000.00",
+    ] {
+        let segment = Segment::compile(text, &egp()).unwrap();
+        let h = segment.horizon(&c, t);
+        if let Some(h) = h {
+            assert_eq!(segment.matches(&c, h - Duration::nanoseconds(1)), segment.matches(&c, t), "{text}");
+        }
+        // The one-condition segments change exactly at their horizon.
+        if !text.contains(" and ") {
+            assert!(h.is_some_and(|h| segment.matches(&c, h) != segment.matches(&c, t)), "{text}: {h:?}");
+        }
+    }
+    // Generous for debug builds on a shared machine; quadratic work would take minutes.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}
