@@ -145,7 +145,7 @@ fn single_leaf(cond: &Cond) -> bool {
 // ---------------------------------------------------------------------------------------
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, max_shrink_iters: 1_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, max_shrink_iters: 1_000, ..ProptestConfig::default() })]
 
     /// Random segments (with references, windows, ages and dates): membership is constant
     /// from `t` to the horizon, and again from each horizon to the next.
@@ -615,4 +615,42 @@ fn horizons_over_the_largest_history_are_exact_and_quick() {
     }
     // Generous for debug builds on a shared machine; quadratic work would take minutes.
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+}
+
+#[test]
+fn the_deepest_legal_segments_have_horizons_on_a_default_thread_stack() {
+    // As in `segment_language`: 16 references of 64 levels alternating `and` and `or`, here
+    // over time-dependent conditions so that the horizon descends through all of them.
+    let mut schema = egp();
+    let mut inner = "last_purchase within 30 days".to_owned();
+    for level in 0..16 {
+        let mut text = inner.clone();
+        for depth in 0..63 {
+            let op = if depth % 2 == 0 { "and" } else { "or" };
+            text = format!("age >= 18 {op} ({text})");
+        }
+        schema.define(&format!("deep{level}"), &format!("created_at within 1 day and ({text})")).unwrap();
+        inner = format!("segment \"deep{level}\"");
+    }
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            let segment = Segment::compile(r#"segment "deep15""#, &schema).unwrap();
+            let t = midnight(2026, 1, 1);
+            let bought = t - Duration::days(3) + Duration::seconds(17);
+            let mut c = buyer(t - Duration::hours(5), &[bought]);
+            c.profile.birth_date = NaiveDate::from_ymd_opt(2008, 1, 2);
+            // False while under 18: the `and`s wait for the 18th birthday, which the age
+            // conditions at every level share.
+            for t in [t, t + Duration::hours(12)] {
+                assert!(!segment.matches(&c, t));
+                assert_eq!(segment.horizon(&c, t), Some(midnight(2026, 1, 2)));
+            }
+            // By then `created_at within 1 day` has left for good: false forever.
+            assert!(!segment.matches(&c, midnight(2026, 1, 2)));
+            assert_eq!(segment.horizon(&c, midnight(2026, 1, 2)), None);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
 }
