@@ -358,43 +358,17 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
-// The writes. Rows go to the server as one array per column, `unnest`ed: a statement per
-// table, whatever the number of rows. The statements about one customer take its stored id
-// as `$1` (for an update, the first customer column).
+// The writes. Rows go to the server as one array per column, `unnest`ed: one statement per
+// table, whatever the number of rows.
 
-/// `INSERT INTO tags` of the `(list, tag)` arrays in `$first` and `$first + 1`, joined with
-/// `from` (a `FROM` item and a comma, or nothing).
-fn insert_tags_sql(from: &str, first: usize) -> String {
-    format!(
-        "INSERT INTO tags (customer_id, list, tag) SELECT $1::BIGINT, t.list, t.tag \
-         FROM {from}unnest(${}::TEXT[], ${}::TEXT[]) AS t (list, tag)",
-        first,
-        first + 1
-    )
-}
-
-/// `INSERT INTO attributes` of the arrays in `$first` to `$first + 4`, joined with `from`.
-fn insert_attributes_sql(from: &str, first: usize) -> String {
-    format!(
-        "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
-         SELECT $1::BIGINT, a.name, a.kind, a.int_value, a.text_value, a.currency \
-         FROM {from}unnest(${}::TEXT[], ${}::TEXT[], ${}::BIGINT[], ${}::TEXT[], ${}::TEXT[]) \
-         AS a (name, kind, int_value, text_value, currency)",
-        first,
-        first + 1,
-        first + 2,
-        first + 3,
-        first + 4
-    )
-}
-
-/// `INSERT INTO purchases` of the arrays in `$first` to `$first + 3`, after the customer's
-/// last recorded purchase, joined with `from`.
-fn append_purchases_sql(from: &str, first: usize) -> String {
+/// Appends the purchases in the arrays `$first` to `$first + 3` to customer `$1`, after its
+/// last recorded one, if the `customer` of the enclosing `WITH` was written.
+fn append_purchases_sql(first: usize) -> String {
     format!(
         "INSERT INTO purchases (customer_id, seq, at_ns, amount_minor, currency, data) \
          SELECT $1::BIGINT, next.seq + p.ord - 1, p.at_ns, p.amount_minor, p.currency, p.data \
-         FROM {from}(SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1::BIGINT) AS next, \
+         FROM customer, \
+         (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1::BIGINT) AS next, \
          unnest(${}::BIGINT[], ${}::BIGINT[], ${}::TEXT[], ${}::TEXT[]) WITH ORDINALITY \
          AS p (at_ns, amount_minor, currency, data, ord)",
         first,
@@ -404,13 +378,14 @@ fn append_purchases_sql(from: &str, first: usize) -> String {
     )
 }
 
-/// `INSERT INTO transitions` of the arrays in `$first` to `$first + 3`, after the customer's
-/// last recorded transition, joined with `from`.
-fn append_transitions_sql(from: &str, first: usize) -> String {
+/// Appends the transitions in the arrays `$first` to `$first + 3` to customer `$1`, after its
+/// last recorded one, if the `customer` of the enclosing `WITH` was written.
+fn append_transitions_sql(first: usize) -> String {
     format!(
         "INSERT INTO transitions (customer_id, seq, at_ns, from_stage, to_stage, data) \
          SELECT $1::BIGINT, next.seq + t.ord - 1, t.at_ns, t.from_stage, t.to_stage, t.data \
-         FROM {from}(SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1::BIGINT) AS next, \
+         FROM customer, \
+         (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1::BIGINT) AS next, \
          unnest(${}::BIGINT[], ${}::TEXT[], ${}::TEXT[], ${}::TEXT[]) WITH ORDINALITY \
          AS t (at_ns, from_stage, to_stage, data, ord)",
         first,
@@ -435,8 +410,8 @@ fn update_sql() -> &'static str {
              purchase_rows AS ({}), transition_rows AS ({}) SELECT COUNT(*) FROM customer",
             sets.join(", "),
             n + 1,
-            append_purchases_sql("customer, ", n + 2),
-            append_transitions_sql("customer, ", n + 6)
+            append_purchases_sql(n + 2),
+            append_transitions_sql(n + 6)
         )
     })
 }
@@ -447,18 +422,19 @@ const DELETE_TAGS: &str = "DELETE FROM tags WHERE customer_id = $1";
 
 const DELETE_ATTRIBUTES: &str = "DELETE FROM attributes WHERE customer_id = $1";
 
-fn insert_tags_alone_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| insert_tags_sql("", 2))
-}
+/// Inserts customer `$1`'s tags, from [`TagArrays`].
+const INSERT_TAGS: &str = "INSERT INTO tags (customer_id, list, tag) SELECT $1::BIGINT, t.list, t.tag \
+     FROM unnest($2::TEXT[], $3::TEXT[]) AS t (list, tag)";
 
-fn insert_attributes_alone_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| insert_attributes_sql("", 2))
-}
+/// Inserts customer `$1`'s attributes, from [`AttributeArrays`].
+const INSERT_ATTRIBUTES: &str = "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
+     SELECT $1::BIGINT, a.name, a.kind, a.int_value, a.text_value, a.currency \
+     FROM unnest($2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[]) \
+     AS a (name, kind, int_value, text_value, currency)";
 
 /// New customers with their tags, attributes and purchases, as one array per column: what
-/// [`insert_sql`] takes.
+/// [`Batch::insert_sql`] takes.
+#[derive(Default)]
 struct Batch {
     /// `customers`, one array per column of [`CUSTOMER_COLUMNS`]: `BIGINT[]` or `TEXT[]`.
     customers: Vec<Column>,
@@ -488,24 +464,7 @@ enum Column {
 impl Batch {
     /// The rows of `customers`, each at version 1.
     fn of(customers: &[Customer]) -> Result<Batch, StoreError> {
-        let mut batch = Batch {
-            customers: Vec::new(),
-            tag_owners: Vec::new(),
-            tag_lists: Vec::new(),
-            tags: Vec::new(),
-            attribute_owners: Vec::new(),
-            attribute_names: Vec::new(),
-            attribute_kinds: Vec::new(),
-            attribute_ints: Vec::new(),
-            attribute_texts: Vec::new(),
-            attribute_currencies: Vec::new(),
-            purchase_owners: Vec::new(),
-            purchase_seqs: Vec::new(),
-            purchase_at: Vec::new(),
-            purchase_amounts: Vec::new(),
-            purchase_currencies: Vec::new(),
-            purchase_data: Vec::new(),
-        };
+        let mut batch = Batch::default();
         for c in customers {
             let row = CustomerRow::of_new(c)?;
             if batch.customers.is_empty() {
@@ -633,8 +592,8 @@ impl TagStatements {
         Ok(TagStatements {
             delete_tags: conn.statement(DELETE_TAGS)?,
             delete_attributes: conn.statement(DELETE_ATTRIBUTES)?,
-            insert_tags: conn.statement(insert_tags_alone_sql())?,
-            insert_attributes: conn.statement(insert_attributes_alone_sql())?,
+            insert_tags: conn.statement(INSERT_TAGS)?,
+            insert_attributes: conn.statement(INSERT_ATTRIBUTES)?,
         })
     }
 
@@ -666,7 +625,7 @@ fn param(value: &Value) -> &(dyn ToSql + Sync) {
     }
 }
 
-/// A customer's tags, as the arrays [`insert_tags_sql`] takes.
+/// A customer's tags, as the arrays [`INSERT_TAGS`] takes.
 struct TagArrays<'a> {
     lists: Vec<&'a str>,
     tags: Vec<&'a str>,
@@ -683,7 +642,7 @@ impl<'a> TagArrays<'a> {
     }
 }
 
-/// A customer's attributes, as the arrays [`insert_attributes_sql`] takes.
+/// A customer's attributes, as the arrays [`INSERT_ATTRIBUTES`] takes.
 struct AttributeArrays<'a> {
     names: Vec<&'a str>,
     kinds: Vec<&'a str>,
@@ -1042,5 +1001,7 @@ mod tests {
         let names: Vec<&str> = postgres.0.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(names, ["customers", "purchases", "transitions", "tags", "attributes"]);
         assert_eq!(postgres.0[0].1, CUSTOMER_COLUMNS);
+        // The update statement takes the id as its first parameter.
+        assert_eq!(CUSTOMER_COLUMNS[0], "id");
     }
 }
