@@ -43,8 +43,8 @@ const DEFAULT_POOL_SIZE: usize = 4;
 /// A store in a PostgreSQL database, shared by any number of stores and processes.
 ///
 /// Every write is one transaction, so it either commits whole or leaves the database exactly
-/// as it was. An insert is a single statement (the customer row, its tags, attributes and
-/// purchases). An update locks the customer's row (`SELECT ... FOR UPDATE`) before reading the
+/// as it was. An insert, or a whole batch of them ([`insert_many`](Store::insert_many)), is a
+/// single statement (customer rows, tags, attributes and purchases). An update locks the customer's row (`SELECT ... FOR UPDATE`) before reading the
 /// stored version and purchases, checks the change against them with [`check_change`], and
 /// writes the row, the new purchases and the new transitions (and the tags and attributes, if
 /// they changed) before committing; concurrent writers to one customer queue on its row,
