@@ -1028,22 +1028,12 @@ fn sql_stores(customers: &[Customer]) -> Vec<(&'static str, Box<dyn Store>)> {
         }
         stores.push(("SqliteStore::query (pushdown)", Box::new(sqlite)));
     }
-    // Not the large populations, which are there for the batch evaluator's block boundaries
-    // (SQL has none): loading thousands of customers into a server for each case would add
-    // about a minute to the suite.
+    // Not the large populations: they are there for the batch evaluator's block boundaries,
+    // which SQL does not have, and building their rows again (JSON, in a debug build) would
+    // add half a minute to the suite.
     #[cfg(feature = "postgres")]
     if let Some(postgres) = (customers.len() <= 1_000).then(crate::pg_server::fresh_store).flatten() {
-        // From a few threads: each insert is a round trip to the server.
-        std::thread::scope(|scope| {
-            for part in customers.chunks(customers.len().div_ceil(4).max(1)) {
-                let postgres = &postgres;
-                scope.spawn(move || {
-                    for c in part {
-                        postgres.insert(c.clone()).unwrap();
-                    }
-                });
-            }
-        });
+        postgres.insert_many(customers.to_vec()).unwrap();
         stores.push(("PostgresStore::query (pushdown)", Box::new(postgres)));
     }
     let _ = customers;
