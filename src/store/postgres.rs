@@ -18,7 +18,7 @@ use super::{
     Change, Store, StoreError, check_batch, check_change,
     rows::{
         CUSTOMER_COLUMNS, CustomerRow, PurchaseRow, TransitionRow, Value, backend, decode_customer, decode_purchase,
-        decode_transition, from_sql_id, to_sql_id, to_sql_version,
+        decode_transition, from_sql_id, tags_or_attributes_changed, to_sql_id, to_sql_version,
     },
 };
 use crate::{
@@ -847,8 +847,7 @@ impl Store for PostgresStore {
                 return Err(backend("the customer row changed while locked"));
             }
             // Most writes (events, purchases) leave tags and attributes as they were.
-            let before = CustomerRow::of(&stored)?;
-            if before.tags != row.tags || before.attributes != row.attributes {
+            if tags_or_attributes_changed(&stored, &customer) {
                 replace.run(&mut tx, sql_id, &row)?;
             }
             tx.commit().map_err(db)?;
