@@ -13,6 +13,7 @@ use super::{
     error::SegmentError,
     eval::{Ctx, bind, eval},
     ir::Pred,
+    reads::Reads,
     schema::Schema,
     sql,
 };
@@ -47,6 +48,8 @@ pub struct Segment {
     pred: Pred,
     currency: Currency,
     rfm: Option<std::sync::Arc<crate::rfm::RfmScores>>,
+    /// What `pred` reads (computed once).
+    reads: Reads,
 }
 
 impl Segment {
@@ -86,7 +89,8 @@ impl Segment {
     /// ```
     pub fn from_expr(expr: Expr, schema: &Schema) -> Result<Segment, SegmentError> {
         let pred = check(&expr, schema)?;
-        Ok(Segment { expr, pred, currency: schema.currency(), rfm: schema.rfm().cloned() })
+        let reads = pred.reads();
+        Ok(Segment { expr, pred, currency: schema.currency(), rfm: schema.rfm().cloned(), reads })
     }
 
     /// The syntax tree it was compiled from.
@@ -259,6 +263,66 @@ impl Segment {
         schema: &Schema,
     ) -> Result<super::Explanation, SegmentError> {
         super::explain::explain(&self.expr, customer, as_of, schema)
+    }
+}
+
+impl Segment {
+    /// The earliest instant after `t` at which the segment's value for `customer` can change
+    /// with no write, time passing only; `None` when it never can (or only after the last
+    /// representable instant).
+    ///
+    /// Membership is the same at every instant in `[t, horizon)`: `matches(customer, u) ==
+    /// matches(customer, t)` for all `t <= u < horizon`. For a single condition the horizon
+    /// is exact (the value at the horizon differs); for `and`/`or` it may be an instant at
+    /// which the value turns out the same, after which one asks again. The rules per
+    /// operator and the boundary conventions are in the [module docs](super#time-and-horizons).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use clientele::{Currency, Customer, CustomerId, Money, Purchase, segment::{Schema, Segment}};
+    ///
+    /// let t = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 30).unwrap();
+    /// let bought = t - Duration::days(10);
+    /// let c = Customer::new(CustomerId::new(1), "Ada", bought - Duration::days(1))
+    ///     .with_purchases(vec![Purchase::new(bought, Money::new(1_000, Currency::EGP))])?;
+    ///
+    /// let schema = Schema::new(Currency::EGP);
+    /// let recent = Segment::compile("last_purchase within 30 days", &schema)?;
+    /// // In the window (start, t] until the start reaches the purchase, 30 days after it.
+    /// let h = recent.horizon(&c, t).unwrap();
+    /// assert_eq!(h, bought + Duration::days(30));
+    /// assert!(recent.matches(&c, h - Duration::nanoseconds(1)) && !recent.matches(&c, h));
+    ///
+    /// // Nothing about time here: never.
+    /// assert_eq!(Segment::compile("referrals > 2", &schema)?.horizon(&c, t), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn horizon(&self, customer: &Customer, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if !self.reads.is_time_dependent() {
+            return None;
+        }
+        self.pred.horizon(customer, &self.ctx(t))
+    }
+
+    /// The parts of a customer the segment reads, and whether it depends on time: a write
+    /// whose [`Reads::changed`] does not intersect it cannot change the customer's
+    /// membership, at any instant. Named segments it refers to are included.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use clientele::segment::{Reads, Schema, Segment};
+    /// let mut schema = Schema::default();
+    /// schema.define("adults", "age >= 18")?;
+    /// let s = Segment::compile(r#"segment "adults" and city = "Cairo""#, &schema)?;
+    /// assert_eq!(s.reads(), Reads::BIRTH_DATE | Reads::LOCATION | Reads::TIME);
+    /// assert!(s.reads().profile() && !s.reads().purchases());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reads(&self) -> Reads {
+        self.reads
     }
 }
 

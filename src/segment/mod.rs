@@ -128,6 +128,55 @@
 //! - **Channels**: `channels` is the set of reachable channels, preferred and not opted out;
 //!   `preferred_channels` and `opted_out_channels` are the raw sets.
 //!
+//! # Time and horizons
+//!
+//! A customer's membership can change with no write: time passes. [`Segment::horizon`]
+//! gives, for a customer at `t`, the earliest instant `h > t` at which the value *can*
+//! change, or `None` (never); the value is the same on all of `[t, h)`. Instants are exact
+//! to the nanosecond, leap seconds included, and the rules are the evaluator's above:
+//!
+//! | operand or test | changes with time at |
+//! |---|---|
+//! | `age` (compared, `in`, `between`) | the birthday on which the age enters or leaves the range, at 00:00 UTC (29 February birthdays on 1 March in common years); `age is set` at the birth date |
+//! | `x within W` (any date or instant) | `x` enters the window when `t` reaches it (a date at its 00:00 UTC) and leaves it when the window's excluded start reaches it; for `first_purchase` and `last_purchase`, also when a purchase dated after `t` becomes the first or the last |
+//! | `purchases(last W)`, `spent(last W)` | a purchase entering the window (at its instant) or leaving it, when the figure then enters or leaves the range |
+//! | `purchases`, `spent`, `first_purchase`, `last_purchase` (compared with fixed values), `is set` on them | a purchase dated after `t` (e.g. imported ahead of time) counts from its instant on |
+//! | `generation`; `birth_date`, `loyalty_joined`, `created_at`, `stage_since` and date attributes compared with fixed dates (`=`, `<`, `between`, `before D`, `after D`, ...) | never: the value is stored and the literal fixed |
+//! | everything else: RFM scores and groups, text, countries, tags, channels, yes/no fields, enumerations, `referrals`, `income`, attributes | never |
+//!
+//! **The boundary convention.** A window covers `(start, as_of]`. An instant `p` is in the
+//! window from `as_of = p` on (inclusive) and leaves it at the first `as_of` whose start is
+//! `p` or later, which the open end excludes: for `last 30 days`, `p + 30 days` (but see
+//! leap seconds below); for calendar months, usually the same day and time `N` months after
+//! `p`, but, as starts are clamped to the end of shorter months, a purchase on 29 to 31
+//! January leaves `last 1 month` at 00:00 on 1 March (the start as of any time on 28
+//! February is on 28 January). So `last_purchase within 30 days` for a purchase at 10:00:30
+//! on 1 March holds through 10:00:29.999999999 on 31 March and turns
+//! false at 10:00:30. Three consequences of [`Window::start`](crate::Window::start) are
+//! followed exactly, not smoothed:
+//!
+//! - As of 28, 29, 30 and 31 March the start of `last 1 month` is on 28 February, so an
+//!   instant of 28 February can leave the window at its time of day and come back at the
+//!   next midnight, up to four times.
+//! - chrono moves an instant in a leap second back `N` days by normalizing it to the second
+//!   after: as of `hh:mm:60.f` the start of `last N days` is `hh:mm+1:00.f`, `N` days
+//!   earlier, and that second is swept again after the leap second.
+//! - Hence, since chrono accepts a leap second at the end of any minute, an instant at the
+//!   start of a minute (`10:00:00.f`, a date's 00:00) leaves a day or week window during the
+//!   leap second before the edge (`09:59:60.f`), which is its horizon. Clocks that never
+//!   report leap seconds see the change at the edge itself.
+//!
+//! **Compound segments.** A true `and` (a false `or`) changes when its first child changes; a
+//! false `and` (a true `or`) keeps its value until the last of its false (true) children has
+//! changed, and forever if one of them never changes (`country = "EG" and age >= 18` is
+//! never for a customer outside Egypt). `not` changes with its operand. The horizon of a
+//! single condition is exact (the value at it differs); that of a compound segment can be an
+//! instant at which the value turns out the same, and is then asked again.
+//!
+//! **What a write can change.** [`Segment::reads`] is the set of customer field groups a
+//! segment reads ([`Reads`]), and [`Reads::changed`] those a write changed: when they do not
+//! intersect, the write changes the customer's membership at no instant.
+//!
 //! # Input safety
 //!
 //! Segment definitions may come from end users. Every entry point enforces [`Limits`] (text
@@ -163,11 +212,13 @@ mod compiled;
 mod error;
 mod eval;
 mod explain;
+mod horizon;
 mod ir;
 mod json;
 mod lexer;
 mod parser;
 mod print;
+mod reads;
 mod schema;
 mod snapshot;
 pub mod sql;
@@ -185,6 +236,7 @@ pub use self::{
     compiled::{Matcher, Segment},
     error::{ErrorKind, SegmentError},
     explain::{Clause, ClauseKind, Explanation},
+    reads::Reads,
     schema::{AttrType, FieldInfo, Schema},
     snapshot::Snapshot,
 };

@@ -15,10 +15,10 @@ use postgres::{
 };
 
 use super::{
-    Change, Store, StoreError, check_change,
+    Change, Store, StoreError, check_batch, check_change,
     rows::{
         CUSTOMER_COLUMNS, CustomerRow, PurchaseRow, TransitionRow, Value, backend, decode_customer, decode_purchase,
-        decode_transition, from_sql_id, to_sql_id, to_sql_version,
+        decode_transition, from_sql_id, tags_or_attributes_changed, to_sql_id, to_sql_version,
     },
 };
 use crate::{
@@ -43,8 +43,8 @@ const DEFAULT_POOL_SIZE: usize = 4;
 /// A store in a PostgreSQL database, shared by any number of stores and processes.
 ///
 /// Every write is one transaction, so it either commits whole or leaves the database exactly
-/// as it was. An insert is a single statement (the customer row, its tags, attributes and
-/// purchases). An update locks the customer's row (`SELECT ... FOR UPDATE`) before reading the
+/// as it was. An insert, or a whole batch of them ([`insert_many`](Store::insert_many)), is a
+/// single statement (customer rows, tags, attributes and purchases). An update locks the customer's row (`SELECT ... FOR UPDATE`) before reading the
 /// stored version and purchases, checks the change against them with [`check_change`], and
 /// writes the row, the new purchases and the new transitions (and the tags and attributes, if
 /// they changed) before committing; concurrent writers to one customer queue on its row,
@@ -233,6 +233,39 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Inserts valid customers with distinct ids, in one statement: all or nothing.
+    fn insert_batch(&self, customers: &[Customer]) -> Result<(), StoreError> {
+        let batch = Batch::of(customers)?;
+        let params = batch.params();
+        self.with_conn(|conn| {
+            let insert = conn.statement(batch.insert_sql())?;
+            match conn.client.execute(&insert, &params) {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(already_stored(conn, customers).unwrap_or_else(|| db(e))),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+}
+
+/// [`StoreError::AlreadyExists`] for the first of `customers` that is stored, after an insert
+/// of them failed on a unique key; `None` if none is (any more).
+fn already_stored(conn: &mut Conn, customers: &[Customer]) -> Option<StoreError> {
+    if let [only] = customers {
+        return Some(StoreError::AlreadyExists(only.id()));
+    }
+    let ids: Vec<i64> = customers.iter().map(|c| to_sql_id(c.id())).collect();
+    let stored: std::collections::HashSet<i64> = conn
+        .client
+        .query("SELECT id FROM customers WHERE id = ANY($1::BIGINT[])", &[&ids])
+        .ok()?
+        .iter()
+        .filter_map(|row| row.try_get(0).ok())
+        .collect();
+    customers.iter().find(|c| stored.contains(&to_sql_id(c.id()))).map(|c| StoreError::AlreadyExists(c.id()))
+}
+
 /// Brings the schema to [`PostgresStore::SCHEMA_VERSION`], or refuses a newer one.
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
     let latest = PostgresStore::SCHEMA_VERSION;
@@ -325,43 +358,17 @@ fn is_unique_violation(e: &postgres::Error) -> bool {
     e.code() == Some(&SqlState::UNIQUE_VIOLATION)
 }
 
-// The writes. Every statement takes the customer's stored id as `$1` (the first customer
-// column), and rows of purchases, transitions, tags and attributes as one array per column,
-// `unnest`ed: a statement per table, whatever the number of rows.
+// The writes. Rows go to the server as one array per column, `unnest`ed: one statement per
+// table, whatever the number of rows.
 
-/// `INSERT INTO tags` of the `(list, tag)` arrays in `$first` and `$first + 1`, joined with
-/// `from` (a `FROM` item and a comma, or nothing).
-fn insert_tags_sql(from: &str, first: usize) -> String {
-    format!(
-        "INSERT INTO tags (customer_id, list, tag) SELECT $1::BIGINT, t.list, t.tag \
-         FROM {from}unnest(${}::TEXT[], ${}::TEXT[]) AS t (list, tag)",
-        first,
-        first + 1
-    )
-}
-
-/// `INSERT INTO attributes` of the arrays in `$first` to `$first + 4`, joined with `from`.
-fn insert_attributes_sql(from: &str, first: usize) -> String {
-    format!(
-        "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
-         SELECT $1::BIGINT, a.name, a.kind, a.int_value, a.text_value, a.currency \
-         FROM {from}unnest(${}::TEXT[], ${}::TEXT[], ${}::BIGINT[], ${}::TEXT[], ${}::TEXT[]) \
-         AS a (name, kind, int_value, text_value, currency)",
-        first,
-        first + 1,
-        first + 2,
-        first + 3,
-        first + 4
-    )
-}
-
-/// `INSERT INTO purchases` of the arrays in `$first` to `$first + 3`, after the customer's
-/// last recorded purchase, joined with `from`.
-fn append_purchases_sql(from: &str, first: usize) -> String {
+/// Appends the purchases in the arrays `$first` to `$first + 3` to customer `$1`, after its
+/// last recorded one, if the `customer` of the enclosing `WITH` was written.
+fn append_purchases_sql(first: usize) -> String {
     format!(
         "INSERT INTO purchases (customer_id, seq, at_ns, amount_minor, currency, data) \
          SELECT $1::BIGINT, next.seq + p.ord - 1, p.at_ns, p.amount_minor, p.currency, p.data \
-         FROM {from}(SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1::BIGINT) AS next, \
+         FROM customer, \
+         (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM purchases WHERE customer_id = $1::BIGINT) AS next, \
          unnest(${}::BIGINT[], ${}::BIGINT[], ${}::TEXT[], ${}::TEXT[]) WITH ORDINALITY \
          AS p (at_ns, amount_minor, currency, data, ord)",
         first,
@@ -371,13 +378,14 @@ fn append_purchases_sql(from: &str, first: usize) -> String {
     )
 }
 
-/// `INSERT INTO transitions` of the arrays in `$first` to `$first + 3`, after the customer's
-/// last recorded transition, joined with `from`.
-fn append_transitions_sql(from: &str, first: usize) -> String {
+/// Appends the transitions in the arrays `$first` to `$first + 3` to customer `$1`, after its
+/// last recorded one, if the `customer` of the enclosing `WITH` was written.
+fn append_transitions_sql(first: usize) -> String {
     format!(
         "INSERT INTO transitions (customer_id, seq, at_ns, from_stage, to_stage, data) \
          SELECT $1::BIGINT, next.seq + t.ord - 1, t.at_ns, t.from_stage, t.to_stage, t.data \
-         FROM {from}(SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1::BIGINT) AS next, \
+         FROM customer, \
+         (SELECT COALESCE(MAX(seq) + 1, 0) AS seq FROM transitions WHERE customer_id = $1::BIGINT) AS next, \
          unnest(${}::BIGINT[], ${}::TEXT[], ${}::TEXT[], ${}::TEXT[]) WITH ORDINALITY \
          AS t (at_ns, from_stage, to_stage, data, ord)",
         first,
@@ -385,27 +393,6 @@ fn append_transitions_sql(from: &str, first: usize) -> String {
         first + 2,
         first + 3
     )
-}
-
-/// A new customer with its tags, attributes and purchases: one statement, so one transaction
-/// and one round trip (foreign keys are checked at the end of the statement, when the
-/// customer row is there). Parameters: the customer columns, then [`TagArrays`],
-/// [`AttributeArrays`] and [`PurchaseArrays`].
-fn insert_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| {
-        let n = CUSTOMER_COLUMNS.len();
-        let values: Vec<String> = (1..=n).map(|i| format!("${i}")).collect();
-        format!(
-            "WITH customer AS (INSERT INTO customers ({}) VALUES ({}) RETURNING id), \
-             tag_rows AS ({}), attribute_rows AS ({}) {}",
-            CUSTOMER_COLUMNS.join(", "),
-            values.join(", "),
-            insert_tags_sql("customer, ", n + 1),
-            insert_attributes_sql("customer, ", n + 3),
-            append_purchases_sql("customer, ", n + 8)
-        )
-    })
 }
 
 /// The customer row at an expected version, with the new purchases and transitions: one
@@ -423,8 +410,8 @@ fn update_sql() -> &'static str {
              purchase_rows AS ({}), transition_rows AS ({}) SELECT COUNT(*) FROM customer",
             sets.join(", "),
             n + 1,
-            append_purchases_sql("customer, ", n + 2),
-            append_transitions_sql("customer, ", n + 6)
+            append_purchases_sql(n + 2),
+            append_transitions_sql(n + 6)
         )
     })
 }
@@ -435,14 +422,161 @@ const DELETE_TAGS: &str = "DELETE FROM tags WHERE customer_id = $1";
 
 const DELETE_ATTRIBUTES: &str = "DELETE FROM attributes WHERE customer_id = $1";
 
-fn insert_tags_alone_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| insert_tags_sql("", 2))
+/// Inserts customer `$1`'s tags, from [`TagArrays`].
+const INSERT_TAGS: &str = "INSERT INTO tags (customer_id, list, tag) SELECT $1::BIGINT, t.list, t.tag \
+     FROM unnest($2::TEXT[], $3::TEXT[]) AS t (list, tag)";
+
+/// Inserts customer `$1`'s attributes, from [`AttributeArrays`].
+const INSERT_ATTRIBUTES: &str = "INSERT INTO attributes (customer_id, name, kind, int_value, text_value, currency) \
+     SELECT $1::BIGINT, a.name, a.kind, a.int_value, a.text_value, a.currency \
+     FROM unnest($2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[]) \
+     AS a (name, kind, int_value, text_value, currency)";
+
+/// New customers with their tags, attributes and purchases, as one array per column: what
+/// [`Batch::insert_sql`] takes.
+#[derive(Default)]
+struct Batch {
+    /// `customers`, one array per column of [`CUSTOMER_COLUMNS`]: `BIGINT[]` or `TEXT[]`.
+    customers: Vec<Column>,
+    tag_owners: Vec<i64>,
+    tag_lists: Vec<String>,
+    tags: Vec<String>,
+    attribute_owners: Vec<i64>,
+    attribute_names: Vec<String>,
+    attribute_kinds: Vec<&'static str>,
+    attribute_ints: Vec<Option<i64>>,
+    attribute_texts: Vec<Option<String>>,
+    attribute_currencies: Vec<Option<String>>,
+    purchase_owners: Vec<i64>,
+    purchase_seqs: Vec<i64>,
+    purchase_at: Vec<i64>,
+    purchase_amounts: Vec<i64>,
+    purchase_currencies: Vec<String>,
+    purchase_data: Vec<String>,
 }
 
-fn insert_attributes_alone_sql() -> &'static str {
-    static SQL: OnceLock<String> = OnceLock::new();
-    SQL.get_or_init(|| insert_attributes_sql("", 2))
+/// The values of one customer column, for all the customers of a [`Batch`].
+enum Column {
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+}
+
+impl Batch {
+    /// The rows of `customers`, each at version 1.
+    fn of(customers: &[Customer]) -> Result<Batch, StoreError> {
+        let mut batch = Batch::default();
+        for c in customers {
+            let row = CustomerRow::of_new(c)?;
+            if batch.customers.is_empty() {
+                batch.customers = row
+                    .values()
+                    .iter()
+                    .map(|v| match v {
+                        Value::Int(_) => Column::Int(Vec::new()),
+                        Value::Text(_) => Column::Text(Vec::new()),
+                    })
+                    .collect();
+            }
+            for (column, value) in batch.customers.iter_mut().zip(row.values()) {
+                match (column, value) {
+                    (Column::Int(column), Value::Int(v)) => column.push(*v),
+                    (Column::Text(column), Value::Text(v)) => column.push(v.clone()),
+                    _ => return Err(backend("a customer column changed type between rows")),
+                }
+            }
+            let id = to_sql_id(c.id());
+            for (list, tag) in row.tags {
+                batch.tag_owners.push(id);
+                batch.tag_lists.push(list);
+                batch.tags.push(tag);
+            }
+            for a in row.attributes {
+                batch.attribute_owners.push(id);
+                batch.attribute_names.push(a.name);
+                batch.attribute_kinds.push(a.kind);
+                batch.attribute_ints.push(a.int_value);
+                batch.attribute_texts.push(a.text_value);
+                batch.attribute_currencies.push(a.currency);
+            }
+            for (seq, p) in (0..).zip(c.purchases().as_slice()) {
+                let p = PurchaseRow::of(p)?;
+                batch.purchase_owners.push(id);
+                batch.purchase_seqs.push(seq);
+                batch.purchase_at.push(p.at_ns);
+                batch.purchase_amounts.push(p.amount_minor);
+                batch.purchase_currencies.push(p.currency);
+                batch.purchase_data.push(p.data);
+            }
+        }
+        Ok(batch)
+    }
+
+    /// The statement's parameters, in order.
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        let mut params: Vec<&(dyn ToSql + Sync)> = self
+            .customers
+            .iter()
+            .map(|column| -> &(dyn ToSql + Sync) {
+                match column {
+                    Column::Int(v) => v,
+                    Column::Text(v) => v,
+                }
+            })
+            .collect();
+        params.extend::<[&(dyn ToSql + Sync); 15]>([
+            &self.tag_owners,
+            &self.tag_lists,
+            &self.tags,
+            &self.attribute_owners,
+            &self.attribute_names,
+            &self.attribute_kinds,
+            &self.attribute_ints,
+            &self.attribute_texts,
+            &self.attribute_currencies,
+            &self.purchase_owners,
+            &self.purchase_seqs,
+            &self.purchase_at,
+            &self.purchase_amounts,
+            &self.purchase_currencies,
+            &self.purchase_data,
+        ]);
+        params
+    }
+
+    /// The `INSERT` of a batch: one statement, so one transaction and one round trip, whatever
+    /// the number of customers (foreign keys are checked at the end of the statement, when the
+    /// customer rows are there).
+    fn insert_sql(&self) -> &'static str {
+        static SQL: OnceLock<String> = OnceLock::new();
+        SQL.get_or_init(|| {
+            let mut n = 0;
+            let mut arrays = |types: &[&str]| -> String {
+                let list: Vec<String> = types
+                    .iter()
+                    .map(|ty| {
+                        n += 1;
+                        format!("${n}::{ty}[]")
+                    })
+                    .collect();
+                list.join(", ")
+            };
+            let customer_types: Vec<&str> =
+                self.customers.iter().map(|c| if matches!(c, Column::Int(_)) { "BIGINT" } else { "TEXT" }).collect();
+            let customers = arrays(&customer_types);
+            let tags = arrays(&["BIGINT", "TEXT", "TEXT"]);
+            let attributes = arrays(&["BIGINT", "TEXT", "TEXT", "BIGINT", "TEXT", "TEXT"]);
+            let purchases = arrays(&["BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT", "TEXT"]);
+            format!(
+                "WITH customer_rows AS (INSERT INTO customers ({}) SELECT * FROM unnest({customers})), \
+                 tag_rows AS (INSERT INTO tags (customer_id, list, tag) SELECT * FROM unnest({tags})), \
+                 attribute_rows AS (INSERT INTO attributes \
+                 (customer_id, name, kind, int_value, text_value, currency) SELECT * FROM unnest({attributes})) \
+                 INSERT INTO purchases (customer_id, seq, at_ns, amount_minor, currency, data) \
+                 SELECT * FROM unnest({purchases})",
+                CUSTOMER_COLUMNS.join(", ")
+            )
+        })
+    }
 }
 
 /// The statements that replace a customer's tags and attributes, prepared.
@@ -458,8 +592,8 @@ impl TagStatements {
         Ok(TagStatements {
             delete_tags: conn.statement(DELETE_TAGS)?,
             delete_attributes: conn.statement(DELETE_ATTRIBUTES)?,
-            insert_tags: conn.statement(insert_tags_alone_sql())?,
-            insert_attributes: conn.statement(insert_attributes_alone_sql())?,
+            insert_tags: conn.statement(INSERT_TAGS)?,
+            insert_attributes: conn.statement(INSERT_ATTRIBUTES)?,
         })
     }
 
@@ -491,7 +625,7 @@ fn param(value: &Value) -> &(dyn ToSql + Sync) {
     }
 }
 
-/// A customer's tags, as the arrays [`insert_tags_sql`] takes.
+/// A customer's tags, as the arrays [`INSERT_TAGS`] takes.
 struct TagArrays<'a> {
     lists: Vec<&'a str>,
     tags: Vec<&'a str>,
@@ -508,7 +642,7 @@ impl<'a> TagArrays<'a> {
     }
 }
 
-/// A customer's attributes, as the arrays [`insert_attributes_sql`] takes.
+/// A customer's attributes, as the arrays [`INSERT_ATTRIBUTES`] takes.
 struct AttributeArrays<'a> {
     names: Vec<&'a str>,
     kinds: Vec<&'a str>,
@@ -648,26 +782,19 @@ fn bind_param(p: &SqlParam) -> Result<&(dyn ToSql + Sync), StoreError> {
 }
 
 impl Store for PostgresStore {
-    fn insert(&self, mut customer: Customer) -> Result<u64, StoreError> {
+    fn insert(&self, customer: Customer) -> Result<u64, StoreError> {
         let id = customer.id();
         customer.validate().map_err(|source| StoreError::InvalidData { id, source })?;
-        customer.set_version(1);
-        let row = CustomerRow::of(&customer)?;
-        let (tags, attributes) = (TagArrays::of(&row), AttributeArrays::of(&row));
-        let purchases = PurchaseArrays::of(customer.purchases().as_slice())?;
-        let mut params: Vec<&(dyn ToSql + Sync)> = row.values().iter().map(param).collect();
-        params.extend(tags.params());
-        params.extend(attributes.params());
-        params.extend(purchases.params());
-        self.with_conn(|conn| {
-            let insert = conn.statement(insert_sql())?;
-            // One statement: it commits whole or not at all.
-            match conn.client.execute(&insert, &params) {
-                Ok(_) => Ok(1),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(id)),
-                Err(e) => Err(db(e)),
-            }
-        })
+        self.insert_batch(std::slice::from_ref(&customer))?;
+        Ok(1)
+    }
+
+    fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
+        check_batch(&customers)?;
+        if !customers.is_empty() {
+            self.insert_batch(&customers)?;
+        }
+        Ok(customers.len())
     }
 
     fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {
@@ -720,8 +847,7 @@ impl Store for PostgresStore {
                 return Err(backend("the customer row changed while locked"));
             }
             // Most writes (events, purchases) leave tags and attributes as they were.
-            let before = CustomerRow::of(&stored)?;
-            if before.tags != row.tags || before.attributes != row.attributes {
+            if tags_or_attributes_changed(&stored, &customer) {
                 replace.run(&mut tx, sql_id, &row)?;
             }
             tx.commit().map_err(db)?;
@@ -874,5 +1000,7 @@ mod tests {
         let names: Vec<&str> = postgres.0.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(names, ["customers", "purchases", "transitions", "tags", "attributes"]);
         assert_eq!(postgres.0[0].1, CUSTOMER_COLUMNS);
+        // The update statement takes the id as its first parameter.
+        assert_eq!(CUSTOMER_COLUMNS[0], "id");
     }
 }

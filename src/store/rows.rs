@@ -170,6 +170,15 @@ impl CustomerRow {
     }
 }
 
+/// Whether the `tags` or `attributes` rows of `after` differ from those of `before` (most
+/// writes, such as lifecycle events and purchases, change neither).
+pub(crate) fn tags_or_attributes_changed(before: &Customer, after: &Customer) -> bool {
+    before.interests != after.interests
+        || before.lifestyle != after.lifestyle
+        || before.needs != after.needs
+        || before.attributes != after.attributes
+}
+
 /// One `purchases` row (without its key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PurchaseRow {

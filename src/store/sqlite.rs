@@ -62,7 +62,7 @@ use super::{
     Change, Store, StoreError, check_batch, check_change,
     rows::{
         CUSTOMER_COLUMNS, CustomerRow, PurchaseRow, TransitionRow, Value, backend, decode_customer, decode_purchase,
-        decode_transition, from_sql_id, to_sql_id, to_sql_version,
+        decode_transition, from_sql_id, tags_or_attributes_changed, to_sql_id, to_sql_version,
     },
 };
 use crate::{
@@ -461,8 +461,7 @@ impl Store for SqliteStore {
             return Err(backend("the customer row changed under the write lock"));
         }
         // Most writes (events, purchases) leave tags and attributes as they were.
-        let before = CustomerRow::of(&stored)?;
-        if before.tags != row.tags || before.attributes != row.attributes {
+        if tags_or_attributes_changed(&stored, &customer) {
             write_tags_and_attributes(&tx, id, &row, true)?;
         }
         append_purchases(&tx, id, &purchases)?;

@@ -75,6 +75,7 @@ macro_rules! conformance_suite {
             check_scan_extreme_ids,
             check_erase,
             check_query_agrees_with_evaluation,
+            check_query_follows_writes,
             check_concurrent_purchases,
             check_random_operations,
         ]);
@@ -508,6 +509,89 @@ pub fn check_query_agrees_with_evaluation<S: Store>(store: S) {
         check(&segment, text);
     }
     check(&Segment::from_expr(long_any, &schema).unwrap(), "Expr::any(2000 terms)");
+}
+
+/// `Store::query` follows every kind of write: edits of tags, attributes (set, changed,
+/// retyped, removed), texts, channels and loyalty; purchases and lifecycle events; erases.
+pub fn check_query_follows_writes<S: Store>(store: S) {
+    use clientele::segment::{AttrType, Schema, Segment};
+    for n in 1..=6 {
+        store.insert(rich_customer(n, "Rich")).unwrap();
+    }
+    let edit = |n: u64, f: &dyn Fn(&mut Change)| {
+        let mut change = Change::new(store.get(cid(n)).unwrap());
+        f(&mut change);
+        store.update(change).unwrap();
+    };
+    edit(1, &|c| {
+        let cu = c.customer_mut();
+        cu.interests.remove("sports");
+        cu.interests.insert("chess");
+        cu.lifestyle = Default::default();
+    });
+    edit(2, &|c| {
+        let cu = c.customer_mut();
+        cu.attributes.set("nps", AttrValue::Int(3)).unwrap();
+        cu.attributes.remove("favourite");
+        cu.attributes.set("survey_done", AttrValue::Text("yes".into())).unwrap();
+        cu.attributes.set("labels", AttrValue::TextList(["Gold".to_owned()].into_iter().collect())).unwrap();
+    });
+    edit(3, &|c| {
+        let cu = c.customer_mut();
+        cu.profile.location.city = Some("Alexandria".into());
+        cu.channels.opted_out.insert(Channel::Email);
+        cu.loyalty = None;
+        cu.needs.insert("installments");
+    });
+    edit(4, &|c| {
+        c.record_purchase(&machine(), buy(hours(2), 900), hours(2)).unwrap();
+    });
+    edit(5, &|c| {
+        c.apply(&machine(), Event::Qualify, hours(3), None).unwrap();
+    });
+    edit(6, &|c| {
+        c.customer_mut().attributes.set("labels", AttrValue::TextList(["x".to_owned()].into_iter().collect())).unwrap();
+    });
+    edit(6, &|c| {
+        c.customer_mut().attributes.remove("labels");
+    });
+    store.erase(cid(6)).unwrap();
+    let schema = Schema::new(usd())
+        .with_attribute("nps", AttrType::Int)
+        .unwrap()
+        .with_attribute("favourite", AttrType::Text)
+        .unwrap()
+        .with_attribute("survey_done", AttrType::Bool)
+        .unwrap()
+        .with_attribute("labels", AttrType::TextList)
+        .unwrap();
+    let segments = [
+        r#"interests has "sports""#,
+        r#"interests has "chess""#,
+        "lifestyle is set",
+        r#"needs has "installments""#,
+        "attr.nps >= 9",
+        "attr.nps < 9",
+        "attr.favourite is set",
+        "attr.survey_done",
+        "attr.survey_done is set",
+        r#"attr.labels has "gold""#,
+        "attr.labels is set",
+        r#"city = "alexandria""#,
+        "channels has email",
+        "loyalty_member",
+        "purchases >= 1",
+        "spent > 5.00",
+        "stage = prospect",
+    ];
+    let all = store.scan(None, usize::MAX).unwrap();
+    for t in [hours(4), days(400)] {
+        for text in segments {
+            let segment = Segment::compile(text, &schema).unwrap_or_else(|e| panic!("{e}"));
+            let expected: Vec<CustomerId> = all.iter().filter(|c| segment.matches(c, t)).map(Customer::id).collect();
+            assert_eq!(store.query(&segment, t).unwrap(), expected, "`{text}` at {t}");
+        }
+    }
 }
 
 /// A batch insert stores every customer at version 1 with its purchases, or, if one is

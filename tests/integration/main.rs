@@ -13,6 +13,7 @@ mod postgres_store;
 mod rfm;
 mod segment_analytics;
 mod segment_eval;
+mod segment_horizon;
 mod segment_language;
 mod sqlite_store;
 mod strategy;

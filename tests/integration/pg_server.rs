@@ -31,7 +31,8 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use clientele::PostgresStore;
+use chrono::{DateTime, Utc};
+use clientele::{Change, Customer, CustomerId, PostgresStore, Store, StoreError, Transition, segment::Segment};
 use postgres::{Client, NoTls};
 
 /// Set to `1` to make a missing or failing server a test failure instead of a skip.
@@ -113,9 +114,80 @@ pub fn fresh_database() -> Option<String> {
     server().map(Server::fresh_database)
 }
 
-/// A store on a new, empty database, or `None` to skip.
-pub fn fresh_store() -> Option<PostgresStore> {
-    fresh_database().map(|conn_str| PostgresStore::connect(&conn_str).unwrap())
+/// A store on an empty database, or `None` to skip: a database a finished test's store was
+/// on, emptied (`TRUNCATE`), if one is free, else a new one. Creating and migrating a database
+/// takes a hundred milliseconds or more, emptying one a few; tests that change the schema or
+/// need a database nothing has touched use [`fresh_database`].
+pub fn fresh_store() -> Option<TestStore> {
+    let server = server()?;
+    let recycled = FREE.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+    let (store, raw) = match recycled {
+        Some((store, raw)) => {
+            raw.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .batch_execute("TRUNCATE customers, purchases, transitions, tags, attributes")
+                .unwrap();
+            (store, raw)
+        }
+        None => {
+            let conn_str = server.fresh_database();
+            (PostgresStore::connect(&conn_str).unwrap(), Mutex::new(raw_client(&conn_str)))
+        }
+    };
+    Some(TestStore { parts: Some((store, raw)) })
+}
+
+/// The stores of finished tests, with a plain client on their databases.
+static FREE: Mutex<Vec<(PostgresStore, Mutex<Client>)>> = Mutex::new(Vec::new());
+
+/// A [`PostgresStore`] on a database of its own while it lives; its database is reused by a
+/// later [`fresh_store`] after it is dropped.
+pub struct TestStore {
+    parts: Option<(PostgresStore, Mutex<Client>)>,
+}
+
+impl TestStore {
+    fn store(&self) -> &PostgresStore {
+        &self.parts.as_ref().expect("present until dropped").0
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some(parts) = self.parts.take() {
+            FREE.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(parts);
+        }
+    }
+}
+
+impl Store for TestStore {
+    fn insert(&self, customer: Customer) -> Result<u64, StoreError> {
+        self.store().insert(customer)
+    }
+    fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
+        self.store().insert_many(customers)
+    }
+    fn get(&self, id: CustomerId) -> Result<Customer, StoreError> {
+        self.store().get(id)
+    }
+    fn update(&self, change: Change) -> Result<u64, StoreError> {
+        self.store().update(change)
+    }
+    fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> {
+        self.store().history(id)
+    }
+    fn count(&self) -> Result<usize, StoreError> {
+        self.store().count()
+    }
+    fn scan(&self, after: Option<CustomerId>, limit: usize) -> Result<Vec<Customer>, StoreError> {
+        self.store().scan(after, limit)
+    }
+    fn erase(&self, id: CustomerId) -> Result<(), StoreError> {
+        self.store().erase(id)
+    }
+    fn query(&self, segment: &Segment, as_of: DateTime<Utc>) -> Result<Vec<CustomerId>, StoreError> {
+        self.store().query(segment, as_of)
+    }
 }
 
 /// A plain client on the database, for looking under the store.

@@ -118,6 +118,10 @@ fn failed_write_in_the_middle_leaves_everything_as_before() {
     imported.referrals = 2;
     assert!(matches!(store.insert(imported.clone()), Err(StoreError::Backend(_))));
     assert_eq!((everything(&store), dump(&mut raw)), before);
+    // So does a batch, whose customers without purchases come first.
+    let batch = vec![Customer::new(cid(4), "plain", t0()), imported.clone()];
+    assert!(matches!(store.insert_many(batch), Err(StoreError::Backend(_))));
+    assert_eq!((everything(&store), dump(&mut raw)), before);
 
     // An erase is one statement: a failing cascade keeps the customer whole.
     raw.batch_execute("CREATE TRIGGER keep BEFORE DELETE ON purchases FOR EACH ROW EXECUTE FUNCTION refuse();")

@@ -24,11 +24,11 @@ use proptest::{
     test_runner::TestRunner,
 };
 
-const EGP: Currency = Currency::EGP;
+pub(crate) const EGP: Currency = Currency::EGP;
 const USD: Currency = Currency::USD;
 
 /// The instant synthetic populations are observed at.
-fn base() -> DateTime<Utc> {
+pub(crate) fn base() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
 }
 
@@ -202,7 +202,7 @@ fn window_start(w: usize, t: DateTime<Utc>) -> DateTime<Utc> {
 
 /// A date, relative to the evaluation instant `t` where that keeps it near the data.
 #[derive(Debug, Clone, Copy)]
-enum DateLit {
+pub(crate) enum DateLit {
     /// `n` days before `t`'s date (after it when negative).
     Days(i64),
     /// `y` years before `t`'s date (29 February clamped to 28), then `shift` days later.
@@ -227,7 +227,7 @@ impl DateLit {
 
 /// An instant, relative to the evaluation instant `t`.
 #[derive(Debug, Clone, Copy)]
-enum At {
+pub(crate) enum At {
     /// Exactly `t`.
     T,
     /// `secs` seconds after `t`.
@@ -246,7 +246,7 @@ enum At {
 }
 
 /// The leap second ending the day before `t`'s date, `nanos` (under 10^9) into it.
-fn leap_second(t: DateTime<Utc>, nanos: u32) -> DateTime<Utc> {
+pub(crate) fn leap_second(t: DateTime<Utc>, nanos: u32) -> DateTime<Utc> {
     let day = t.date_naive().pred_opt().unwrap();
     day.and_hms_nano_opt(23, 59, 59, 1_000_000_000 + nanos).unwrap().and_utc()
 }
@@ -307,7 +307,7 @@ fn at() -> BoxedStrategy<At> {
 
 /// A literal.
 #[derive(Debug, Clone)]
-enum Lit {
+pub(crate) enum Lit {
     Int(i64),
     /// Minor units of EGP.
     Money(i64),
@@ -337,7 +337,7 @@ impl Lit {
 
 /// A test, with abstract literals.
 #[derive(Debug, Clone)]
-enum Test {
+pub(crate) enum Test {
     Cmp(&'static str, Lit),
     In(bool, Vec<Lit>),
     Between(bool, Lit, Lit),
@@ -382,9 +382,9 @@ impl Test {
 
 /// One condition: an operand and a test.
 #[derive(Debug, Clone)]
-struct Cond {
-    operand: String,
-    test: Test,
+pub(crate) struct Cond {
+    pub(crate) operand: String,
+    pub(crate) test: Test,
 }
 
 const CMP: &[&str] = &["=", "!=", "<", "<=", ">", ">="];
@@ -554,13 +554,13 @@ fn templates() -> Vec<Template> {
     ]
 }
 
-fn condition() -> BoxedStrategy<Cond> {
+pub(crate) fn condition() -> BoxedStrategy<Cond> {
     Union::new(templates().into_iter().map(|t| t.conditions)).boxed()
 }
 
 /// A segment tree.
 #[derive(Debug, Clone)]
-enum Node {
+pub(crate) enum Node {
     Cond(Cond),
     Const(bool),
     /// `segment "nK"`.
@@ -571,7 +571,7 @@ enum Node {
 }
 
 /// Trees of `and`/`or`/`not` up to `depth` deep over conditions, constants and references.
-fn tree(depth: u32) -> BoxedStrategy<Node> {
+pub(crate) fn tree(depth: u32) -> BoxedStrategy<Node> {
     let leaf = prop_oneof![
         14 => condition().prop_map(Node::Cond),
         1 => any::<bool>().prop_map(Node::Const),
@@ -590,7 +590,7 @@ fn tree(depth: u32) -> BoxedStrategy<Node> {
 impl Node {
     /// The text of the tree as of `t`; inside the definition of `segment "nK"`, references
     /// to `nK` and later names become constants (no cycles).
-    fn render(&self, t: DateTime<Utc>, defining: Option<u8>) -> String {
+    pub(crate) fn render(&self, t: DateTime<Utc>, defining: Option<u8>) -> String {
         let join = |items: &[Node], op: &str| {
             items.iter().map(|i| format!("({})", i.render(t, defining))).collect::<Vec<_>>().join(op)
         };
@@ -608,7 +608,7 @@ impl Node {
 
 /// The schema: every attribute type, and the named segments `n0` and `n1` (which may
 /// refer to `n0`).
-fn schema(named: &[Node], t: DateTime<Utc>, customers: &[Customer]) -> Schema {
+pub(crate) fn schema(named: &[Node], t: DateTime<Utc>, customers: &[Customer]) -> Schema {
     // RFM scores of these customers at `t`, for the `rfm.*` fields.
     let rfm = RfmScores::compute(customers, t, &RfmConfig { currency: EGP, ..RfmConfig::default() }).unwrap();
     let mut schema = ATTRS.iter().fold(Schema::new(EGP).with_rfm(std::sync::Arc::new(rfm)), |s, (name, ty)| {
@@ -626,7 +626,7 @@ fn schema(named: &[Node], t: DateTime<Utc>, customers: &[Customer]) -> Schema {
 
 /// The value of a custom attribute, of any type.
 #[derive(Debug, Clone)]
-enum Attr {
+pub(crate) enum Attr {
     Bool(bool),
     Int(i64),
     Dec(i64, u8),
@@ -670,7 +670,7 @@ fn any_attr() -> BoxedStrategy<Attr> {
 
 /// A hand-made change to a customer, relative to the evaluation instant.
 #[derive(Debug, Clone)]
-enum Edit {
+pub(crate) enum Edit {
     NoBirth,
     Birth(DateLit),
     /// A purchase of `minor` units of EGP (USD with `usd`).
@@ -700,7 +700,7 @@ enum Edit {
     Created(At),
 }
 
-fn edit() -> BoxedStrategy<Edit> {
+pub(crate) fn edit() -> BoxedStrategy<Edit> {
     let attr = (0..ATTRS.len()).prop_flat_map(|i| {
         prop_oneof![
             3 => typed_attr(i).prop_map(move |v| Edit::Attr(i, Some(v))),
@@ -745,7 +745,7 @@ fn tag_set(tags: &[&str]) -> TagSet {
     tags.iter().copied().collect()
 }
 
-fn apply(c: &mut Customer, edit: &Edit, t: DateTime<Utc>) {
+pub(crate) fn apply(c: &mut Customer, edit: &Edit, t: DateTime<Utc>) {
     match edit {
         Edit::NoBirth => c.profile.birth_date = None,
         Edit::Birth(d) => c.profile.birth_date = Some(d.resolve(t)),
@@ -817,7 +817,7 @@ fn apply(c: &mut Customer, edit: &Edit, t: DateTime<Utc>) {
 
 /// The evaluation instant, chosen from the synthetic population before the edits.
 #[derive(Debug, Clone, Copy)]
-enum When {
+pub(crate) enum When {
     /// [`base`] moved by seconds and nanoseconds.
     Offset(i64, i64),
     /// In the leap second ending the day before [`base`] + `days`, `nanos` into it.
@@ -886,16 +886,16 @@ impl When {
 
 /// One generated case: a population, an instant, edits, named segments and segments.
 #[derive(Debug, Clone)]
-struct Case {
-    seed: u64,
-    n: usize,
-    when: When,
-    edits: Vec<(usize, Edit)>,
-    named: Vec<Node>,
-    segments: Vec<Node>,
+pub(crate) struct Case {
+    pub(crate) seed: u64,
+    pub(crate) n: usize,
+    pub(crate) when: When,
+    pub(crate) edits: Vec<(usize, Edit)>,
+    pub(crate) named: Vec<Node>,
+    pub(crate) segments: Vec<Node>,
 }
 
-fn case(
+pub(crate) fn case(
     n: BoxedStrategy<usize>,
     edits: std::ops::Range<usize>,
     segments: std::ops::Range<usize>,
@@ -950,7 +950,7 @@ fn enrich(c: &mut Customer, t: DateTime<Utc>) {
 }
 
 /// The customers of a case, enriched and with the edits applied, and the instant.
-fn customers(case: &Case) -> (Vec<Customer>, DateTime<Utc>) {
+pub(crate) fn customers(case: &Case) -> (Vec<Customer>, DateTime<Utc>) {
     let mut customers = Population::new(case.seed).customers(case.n);
     let t = case.when.resolve(&customers);
     for c in &mut customers {
@@ -1028,22 +1028,12 @@ fn sql_stores(customers: &[Customer]) -> Vec<(&'static str, Box<dyn Store>)> {
         }
         stores.push(("SqliteStore::query (pushdown)", Box::new(sqlite)));
     }
-    // Not the large populations, which are there for the batch evaluator's block boundaries
-    // (SQL has none): loading thousands of customers into a server for each case would add
-    // about a minute to the suite.
+    // Not the large populations: they are there for the batch evaluator's block boundaries,
+    // which SQL does not have, and building their rows again (JSON, in a debug build) would
+    // add half a minute to the suite.
     #[cfg(feature = "postgres")]
     if let Some(postgres) = (customers.len() <= 1_000).then(crate::pg_server::fresh_store).flatten() {
-        // From a few threads: each insert is a round trip to the server.
-        std::thread::scope(|scope| {
-            for part in customers.chunks(customers.len().div_ceil(4).max(1)) {
-                let postgres = &postgres;
-                scope.spawn(move || {
-                    for c in part {
-                        postgres.insert(c.clone()).unwrap();
-                    }
-                });
-            }
-        });
+        postgres.insert_many(customers.to_vec()).unwrap();
         stores.push(("PostgresStore::query (pushdown)", Box::new(postgres)));
     }
     let _ = customers;
