@@ -31,7 +31,7 @@
 //! bulk load); SQLite gets nothing (the store never runs `ANALYZE`).
 //!
 //! Takes about 20 minutes at 1 000 000 customers, most of it in the `*_scan` cases (each
-//! reads every customer back: about 10 s an iteration, 12 iterations each). Set
+//! reads every customer back: 10 to 15 s an iteration, 12 iterations each). Set
 //! `CLIENTELE_BENCH_CUSTOMERS` to store fewer customers for a quick run. Run with
 //! `cargo bench --all-features --bench stores`.
 
@@ -265,7 +265,8 @@ fn bench_inserts(c: &mut Criterion, kinds: &[Kind<'_>], population: &Population)
     group.finish();
 }
 
-/// Stores `customers` with `insert_many` in chunks; prints how long it took.
+/// Stores `customers` with `insert_many` in chunks; prints how long it took (copying each
+/// chunk included).
 fn load(name: &str, store: &dyn Store, customers: &[Customer]) {
     let start = Instant::now();
     for chunk in customers.chunks(INSERT_BATCH) {
