@@ -73,7 +73,7 @@
 //! its segments in dependency order (ties in registration order) and refuses a cycle.
 
 use std::{
-    collections::{BTreeSet, HashMap, VecDeque},
+    collections::{BTreeSet, HashMap, HashSet, VecDeque},
     fmt,
     sync::{Arc, Mutex, PoisonError, RwLock},
 };
@@ -367,7 +367,8 @@ struct Entry {
     seq: u64,
     /// The names it refers to (whether registered or not).
     refs: BTreeSet<String>,
-    members: BTreeSet<CustomerId>,
+    /// A hash set: a write looks up every segment it affects; `members` sorts on demand.
+    members: HashSet<CustomerId>,
 }
 
 impl Entry {
@@ -578,7 +579,7 @@ impl<S: Store> LiveStore<S> {
         }
         let refs = references(segment.expr(), self.schema.as_ref());
         let seq = reg.next_seq;
-        let entry = Entry { name: Arc::from(name), segment, seq, refs, members: BTreeSet::new() };
+        let entry = Entry { name: Arc::from(name), segment, seq, refs, members: HashSet::new() };
         let mut all: Vec<Entry> = std::mem::take(&mut reg.segments);
         all.push(entry);
         let all = match dependency_order(all) {
@@ -753,7 +754,10 @@ impl<S: Store> LiveStore<S> {
     /// ```
     pub fn members(&self, name: &str) -> Result<Vec<CustomerId>, LiveError> {
         let reg = self.registry.read().map_err(poisoned)?;
-        Ok(reg.segments[reg.index(name)?].members.iter().copied().collect())
+        let mut members: Vec<CustomerId> = reg.segments[reg.index(name)?].members.iter().copied().collect();
+        drop(reg);
+        members.sort_unstable();
+        Ok(members)
     }
 
     /// How many members segment `name` has as of [`now`](Self::now). Does not touch the
@@ -964,6 +968,9 @@ impl Registry {
 
     /// Replaces the customer's timer entry.
     fn arm(&mut self, id: CustomerId, due: Option<DateTime<Utc>>) {
+        if self.due_of.get(&id).copied() == due {
+            return;
+        }
         if let Some(old) = self.due_of.remove(&id) {
             self.due.remove(&(old, id));
         }
@@ -973,24 +980,60 @@ impl Registry {
         }
     }
 
-    /// Re-evaluates `c` at `now` in the segments `which` selects, in dependency order,
-    /// pushing the events.
-    fn reevaluate(
-        &mut self,
-        c: &Customer,
-        which: impl Fn(&Entry) -> bool,
-        entered: EntryReason,
-        exited: ExitReason,
-        events: &mut Vec<LiveEvent>,
-    ) {
-        let (id, at) = (c.id(), self.now);
-        for e in self.segments.iter_mut().filter(|e| which(e)) {
-            let now_in = e.segment.matches(c, at);
-            if now_in == e.members.contains(&id) {
+    /// What writing `after` (inserted, or updated from `before`) does at `now`: a new
+    /// customer is evaluated in every segment (constant ones included), an updated one in
+    /// those that read what changed.
+    fn plan(&self, before: Option<&Customer>, after: &Customer) -> Plan {
+        let changed = before.map(|b| Reads::changed(b, after));
+        self.plan_for(after, self.now, |e| changed.is_none_or(|changed| e.segment.reads().intersects(changed)))
+    }
+
+    /// The values of the segments `affected` selects for `c` at `at`, and, if one of them
+    /// depends on time, the customer's new timer entry.
+    fn plan_for(&self, c: &Customer, at: DateTime<Utc>, affected: impl Fn(&Entry) -> bool) -> Plan {
+        let mut values = Vec::new();
+        let (mut soonest, mut time) = (None, false);
+        for (i, e) in self.segments.iter().enumerate().filter(|(_, e)| affected(e)) {
+            let value = e.segment.matches(c, at);
+            values.push((i, value));
+            if e.time_dependent() {
+                time = true;
+                soonest = sooner(soonest, next_change_from(&e.segment, c, at, value));
+            }
+        }
+        let due = time.then(|| {
+            // The other time-dependent segments' next changes have not moved, and none is
+            // before the customer's entry (their minimum, with the affected ones' old ones):
+            // when the affected ones' new minimum is not after it, or there is no entry
+            // (every one was "never"), that minimum is the answer without asking them.
+            let settled = match (self.due_of.get(&c.id()), soonest) {
+                (None, _) => true,
+                (Some(old), Some(new)) => new <= *old,
+                (Some(_), None) => false,
+            };
+            if settled {
+                return soonest;
+            }
+            self.segments
+                .iter()
+                .filter(|e| e.time_dependent() && !affected(e))
+                .filter_map(|e| next_change(&e.segment, c, at))
+                .fold(soonest, |a, b| sooner(a, Some(b)))
+        });
+        Plan { id: c.id(), values, due }
+    }
+
+    /// Applies a plan made under the same lock: membership changes (events at `now`) and
+    /// the timer entry.
+    fn apply(&mut self, plan: Plan, entered: EntryReason, exited: ExitReason, events: &mut Vec<LiveEvent>) {
+        let (id, at) = (plan.id, self.now);
+        for (i, value) in plan.values {
+            let Some(e) = self.segments.get_mut(i) else { continue };
+            if value == e.members.contains(&id) {
                 continue;
             }
             let segment = Arc::clone(&e.name);
-            if now_in {
+            if value {
                 e.members.insert(id);
                 events.push(LiveEvent::Entered { segment, customer: id, at, reason: entered });
             } else {
@@ -998,20 +1041,8 @@ impl Registry {
                 events.push(LiveEvent::Exited { segment, customer: id, at, reason: exited });
             }
         }
-    }
-
-    /// A customer that was written (inserted, or updated from `before`).
-    fn written(&mut self, before: Option<&Customer>, after: &Customer, events: &mut Vec<LiveEvent>) {
-        // A new customer is evaluated in every segment (constant ones included); an updated
-        // one in those that read what changed.
-        let changed = before.map(|b| Reads::changed(b, after));
-        let affected = |e: &Entry| changed.is_none_or(|changed| e.segment.reads().intersects(changed));
-        let entered = if before.is_some() { EntryReason::Changed } else { EntryReason::Inserted };
-        self.reevaluate(after, affected, entered, ExitReason::Changed, events);
-        let rearm = self.segments.iter().any(|e| e.time_dependent() && affected(e));
-        if rearm {
-            let due = self.due_for(after, self.now);
-            self.arm(after.id(), due);
+        if let Some(due) = plan.due {
+            self.arm(id, due);
         }
     }
 
@@ -1055,9 +1086,9 @@ impl Registry {
                 Err(e) => return Err(e.into()),
             };
             self.now = h;
-            self.reevaluate(&c, Entry::time_dependent, EntryReason::Time, ExitReason::Time, events);
-            let due = self.due_for(&c, h);
-            self.arm(id, due);
+            self.arm(id, None);
+            let plan = self.plan_for(&c, h, Entry::time_dependent);
+            self.apply(plan, EntryReason::Time, ExitReason::Time, events);
         }
         self.now = to;
         Ok(())
@@ -1065,14 +1096,14 @@ impl Registry {
 }
 
 /// A segment's members in a store as of `now`, and the customers' first changes with time.
-type Built = (BTreeSet<CustomerId>, Vec<(CustomerId, DateTime<Utc>)>);
+type Built = (HashSet<CustomerId>, Vec<(CustomerId, DateTime<Utc>)>);
 
 /// Scans `store` for the members of `segment` at `now` and, if it depends on time, each
 /// customer's next change.
 fn build<S: Store + ?Sized>(store: &S, segment: &Segment, now: DateTime<Utc>) -> Result<Built, StoreError> {
     let matcher = segment.at(now);
     let time = segment.reads().is_time_dependent();
-    let (mut members, mut due) = (BTreeSet::new(), Vec::new());
+    let (mut members, mut due) = (HashSet::new(), Vec::new());
     let mut after = None;
     loop {
         let batch = store.scan(after, SCAN_BATCH)?;
@@ -1090,11 +1121,35 @@ fn build<S: Store + ?Sized>(store: &S, segment: &Segment, now: DateTime<Utc>) ->
     Ok((members, due))
 }
 
+/// What a write or a due timer entry does to the registry: computed before the inner store
+/// commits (so the customer need not be copied), applied after it succeeds.
+#[derive(Debug)]
+struct Plan {
+    id: CustomerId,
+    /// The new value of each re-evaluated segment, by position in the registry.
+    values: Vec<(usize, bool)>,
+    /// The customer's new timer entry, if it is to be replaced.
+    due: Option<Option<DateTime<Utc>>>,
+}
+
+/// The earlier of two instants, `None` being "never".
+fn sooner(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
 /// The first instant after `t` at which `segment`'s value for `c` differs from its value at
 /// `t`: the horizon, asked again while the value at it turns out the same (compound
 /// segments). Leaves' horizons are exact, and each leaf changes finitely often, so this ends.
 fn next_change(segment: &Segment, c: &Customer, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let value = segment.matches(c, t);
+    next_change_from(segment, c, t, segment.matches(c, t))
+}
+
+/// [`next_change`] for a customer whose value at `t` is `value`.
+fn next_change_from(segment: &Segment, c: &Customer, t: DateTime<Utc>, value: bool) -> Option<DateTime<Utc>> {
     let mut h = segment.horizon(c, t)?;
     while segment.matches(c, h) == value {
         h = segment.horizon(c, h)?;
@@ -1155,19 +1210,19 @@ fn dependency_order(mut entries: Vec<Entry>) -> Result<Vec<Entry>, Vec<Entry>> {
 impl<S: Store> Store for LiveStore<S> {
     fn insert(&self, customer: Customer) -> Result<u64, StoreError> {
         self.write(|inner, reg, events| {
-            let copy = customer.clone();
+            let plan = reg.plan(None, &customer);
             let version = inner.insert(customer)?;
-            reg.written(None, &copy, events);
+            reg.apply(plan, EntryReason::Inserted, ExitReason::Changed, events);
             Ok(version)
         })
     }
 
     fn insert_many(&self, customers: Vec<Customer>) -> Result<usize, StoreError> {
         self.write(|inner, reg, events| {
-            let copies = customers.clone();
+            let plans: Vec<Plan> = customers.iter().map(|c| reg.plan(None, c)).collect();
             let n = inner.insert_many(customers)?;
-            for c in &copies {
-                reg.written(None, c, events);
+            for plan in plans {
+                reg.apply(plan, EntryReason::Inserted, ExitReason::Changed, events);
             }
             Ok(n)
         })
@@ -1180,9 +1235,9 @@ impl<S: Store> Store for LiveStore<S> {
     fn update(&self, change: Change) -> Result<u64, StoreError> {
         self.write(|inner, reg, events| {
             let before = inner.get(change.customer().id())?;
-            let after = change.customer().clone();
+            let plan = reg.plan(Some(&before), change.customer());
             let version = inner.update(change)?;
-            reg.written(Some(&before), &after, events);
+            reg.apply(plan, EntryReason::Changed, ExitReason::Changed, events);
             Ok(version)
         })
     }
