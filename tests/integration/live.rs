@@ -612,8 +612,12 @@ impl Run {
             prop_assert_eq!(&replayed, &expected, "replayed `{}`", name);
             prop_assert_eq!(self.live.member_count(name).unwrap(), expected.len());
         }
-        for (due, _) in self.live.pending().unwrap() {
+        // Every queued instant is after `now` and an actual change of some membership.
+        for (due, id) in self.live.pending().unwrap() {
             prop_assert!(due > now, "an entry due at {:?} is left at {:?}", due, now);
+            let c = self.store.get(id).unwrap();
+            let changes = self.segments.iter().any(|(_, s)| s.matches(&c, due) != s.matches(&c, now));
+            prop_assert!(changes, "the entry of {} at {:?} changes nothing", id, due);
         }
         Ok(())
     }
