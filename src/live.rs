@@ -56,7 +56,11 @@
 //!   changes: its cost is proportional to the due entries, not to the number of customers.
 //!   Because each queued instant is the first actual change, every due entry changes at
 //!   least one membership, and a registry rebuilt from the store at the same instant has the
-//!   same queue ([`pending`](LiveStore::pending)).
+//!   same queue ([`pending`](LiveStore::pending)). The instants follow the evaluator's
+//!   semantics to the nanosecond ([time and horizons](crate::segment#time-and-horizons)):
+//!   for instance, a purchase at the start of a minute leaves a day window during the leap
+//!   second before the edge, which a clock that never reports leap seconds passes when it
+//!   reaches the edge (`advance_to` applies everything due up to its argument).
 //! - **Writes evaluate at `now`**, which moves only when told: call
 //!   [`advance_to(clock.now())`](LiveStore::advance_to) before writes (or on a timer) to
 //!   follow a [`Clock`](crate::Clock). Events of writes carry `now`, those of the timer the
@@ -733,7 +737,7 @@ impl<S: Store> LiveStore<S> {
     }
 
     /// The members of segment `name` as of [`now`](Self::now), in id order. Does not touch
-    /// the store.
+    /// the store (members are kept in a hash set, for the writes' lookups, and sorted here).
     ///
     /// # Errors
     ///
