@@ -44,6 +44,8 @@
 //!   default. Writes are [`Change`]s committed atomically with optimistic concurrency.
 //! - [`Crm`]: the façade tying a store, a [`Clock`] and the policy together, with
 //!   [`Observer`]s told of each committed transition.
+//! - [`live`]: live segments. [`LiveStore`] wraps a store and keeps registered segments'
+//!   membership exact on every write and as time passes, with entry and exit events.
 //!
 //! # Usage
 //!
@@ -77,6 +79,7 @@ mod crm;
 mod customer;
 mod error;
 pub mod lifecycle;
+pub mod live;
 mod money;
 pub mod rfm;
 pub mod segment;
@@ -96,6 +99,7 @@ pub use crate::{
     },
     error::{Error, StoreError},
     lifecycle::{Event, LifecycleState, Stage, Transition},
+    live::LiveStore,
     money::{Currency, Decimal, Money, NumberError},
     store::{Change, MemoryStore, Store},
     validation::{ValidationError, limits},

@@ -25,6 +25,10 @@ fn shared_types_are_send_and_sync() {
     send_sync::<clientele::strategy::LevelAssignment>();
     send_sync::<clientele::strategy::LevelMatcher>();
     send_sync::<clientele::strategy::PlanError>();
+    send_sync::<clientele::LiveStore<MemoryStore>>();
+    send_sync::<Crm<clientele::LiveStore<Box<dyn Store>>, ManualClock>>();
+    send_sync::<clientele::live::LiveEvent>();
+    send_sync::<clientele::live::LiveError>();
 }
 
 #[test]

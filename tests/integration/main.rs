@@ -8,6 +8,7 @@ mod crm;
 mod customer_model;
 mod docs;
 mod lifecycle;
+mod live;
 mod pg_server;
 mod postgres_store;
 mod rfm;

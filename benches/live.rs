@@ -1,0 +1,175 @@
+//! Benchmarks of live segments (`clientele::live::LiveStore`) on 1 000 000 synthetic
+//! customers (`clientele::synth`) with 20 registered segments, P1 to P3 of the segmentation
+//! benchmarks among them, each measured next to its baseline in the same run:
+//!
+//! - `write/memory_store`: the baseline, a write (alternately a purchase and an edit of
+//!   `referrals`) through a plain `MemoryStore`: read, build the `Change`, commit;
+//! - `write/live_store`: the same writes through a `LiveStore` over a `MemoryStore` holding
+//!   the same customers, keeping the 20 segments live (issue 7's target: at most twice the
+//!   baseline);
+//! - printed before the groups (one run each, too slow for repeated samples): the initial
+//!   build (registering the 20 segments: membership and timer queue from one scan each), and
+//!   `advance_to` over one day and over 30 days, as time per emitted event, on the full
+//!   population and on a tenth of it, to show that the cost follows the events, not the
+//!   number of customers.
+//!
+//! Before measuring, the live membership is checked against `Store::query` for every
+//! segment. Run with `cargo bench --bench live`; `LIVE_BENCH_CUSTOMERS=100000` runs a
+//! smaller population.
+
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented public function")]
+
+use std::{
+    hint::black_box,
+    time::{Duration as StdDuration, Instant},
+};
+
+use chrono::{DateTime, Duration, Utc};
+use clientele::{
+    Change, Currency, Customer, CustomerId, LiveStore, MemoryStore, Money, Purchase, Store,
+    lifecycle::Lifecycle,
+    segment::{Schema, Segment},
+    synth::{Population, Rng},
+};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+
+const CUSTOMERS: usize = 1_000_000;
+
+const P1: &str = r#"age between 25 and 40 and country = "EG""#;
+const P2: &str = "(stage in (repeat, client, advocate) and purchases(last 90 days) >= 3 \
+    and last_purchase within 30 days) or (loyalty_member and spent(last 365 days) > 1000.00)";
+
+fn p3() -> String {
+    let cities: Vec<String> = Population::ten_cities().iter().map(|c| format!("{c:?}")).collect();
+    format!(
+        "interests has \"sports\" and channels has web and city in ({}) and not gender = unknown",
+        cities.join(", ")
+    )
+}
+
+/// The 20 registered segments: P1 to P3 and 17 typical ones, 14 of the 20 time-dependent.
+fn segments() -> Vec<(String, String)> {
+    let mut texts = vec![P1.to_owned(), P2.to_owned(), p3()];
+    texts.extend(
+        [
+            "last_purchase within 30 days",
+            "last_purchase within 7 days",
+            "purchases(last 90 days) >= 3",
+            "spent(last 365 days) > 5000.00",
+            "stage = lost",
+            "stage in (repeat, client)",
+            "age >= 65",
+            "age between 18 and 24",
+            "loyalty_member",
+            "referrals >= 2",
+            r#"country = "EG""#,
+            "purchases >= 2 and last_purchase within 365 days and not last_purchase within 90 days",
+            "created_at within 30 days",
+            "spent > 10000.00",
+            "exclusive",
+            r#"needs has "delivery""#,
+            "credit = poor",
+        ]
+        .map(str::to_owned),
+    );
+    texts.into_iter().enumerate().map(|(i, t)| (format!("s{i:02}"), t)).collect()
+}
+
+fn customers() -> usize {
+    std::env::var("LIVE_BENCH_CUSTOMERS").ok().and_then(|n| n.parse().ok()).unwrap_or(CUSTOMERS)
+}
+
+/// A live store over `customers`, with the segments registered; returns it and the build time.
+fn live_store(
+    customers: Vec<Customer>,
+    as_of: DateTime<Utc>,
+    schema: &Schema,
+) -> (LiveStore<MemoryStore>, StdDuration) {
+    let store = MemoryStore::new();
+    store.insert_many(customers).expect("synthetic customers are valid");
+    let live = LiveStore::new(store, as_of);
+    let start = Instant::now();
+    for (name, text) in segments() {
+        live.register(&name, Segment::compile(&text, schema).expect("the segments compile")).expect("registers");
+    }
+    (live, start.elapsed())
+}
+
+/// One write to a random customer: a purchase at `at` (even `i`) or one more referral.
+fn write(store: &dyn Store, machine: &Lifecycle, rng: &mut Rng, n: u64, i: u64, at: DateTime<Utc>) {
+    let id = CustomerId::new(1 + rng.below(n));
+    let mut change = Change::new(store.get(id).expect("stored"));
+    if i % 2 == 0 {
+        change.record_purchase(machine, Purchase::new(at, Money::new(5_000, Currency::EGP)), at).expect("valid");
+    } else {
+        change.customer_mut().referrals += 1;
+    }
+    store.update(change).expect("no concurrent writer");
+}
+
+/// Advances `live` by `days`, printing the time per emitted event.
+fn advance(live: &LiveStore<MemoryStore>, days: i64, label: &str) {
+    let from = live.now().expect("not poisoned");
+    let start = Instant::now();
+    let events = live.advance_to(from + Duration::days(days)).expect("forward");
+    let took = start.elapsed();
+    #[allow(clippy::cast_precision_loss, reason = "a printed ratio")]
+    let per_event = took.as_secs_f64() * 1e6 / events.len().max(1) as f64;
+    eprintln!(
+        "{label}: advance_to over {days:>2} day(s): {:>7} events in {took:>10.2?}, {per_event:.2} µs/event",
+        events.len()
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let n = customers();
+    let population = Population::new(1);
+    let as_of = population.as_of();
+    let schema = Schema::new(population.currency());
+
+    // The initial build and the timer, on a tenth of the population and on all of it.
+    for size in [n / 10, n] {
+        let (live, built) = live_store(population.customers(size), as_of, &schema);
+        let label = format!("{size} customers");
+        eprintln!(
+            "{label}: build of 20 segments {built:.2?}, {} pending timer entries",
+            live.pending().map_or(0, |p| p.len())
+        );
+        advance(&live, 1, &label);
+        advance(&live, 30, &label);
+    }
+
+    let customers = population.customers(n);
+    let plain = MemoryStore::new();
+    plain.insert_many(customers.clone()).expect("synthetic customers are valid");
+    let (live, _) = live_store(customers, as_of, &schema);
+    for (name, text) in segments() {
+        let segment = Segment::compile(&text, &schema).expect("the segments compile");
+        let expected = live.inner().query(&segment, as_of).expect("memory store");
+        assert_eq!(live.members(&name).expect("registered"), expected, "{name} ({text})");
+    }
+
+    let machine = Lifecycle::default();
+    let n = n as u64;
+    let mut group = c.benchmark_group("write");
+    group.throughput(Throughput::Elements(1));
+    group.sample_size(20).warm_up_time(StdDuration::from_secs(1)).measurement_time(StdDuration::from_secs(5));
+    let (mut rng, mut i) = (Rng::new(5), 0);
+    group.bench_function("memory_store", |b| {
+        b.iter(|| {
+            i += 1;
+            write(black_box(&plain), &machine, &mut rng, n, i, as_of);
+        });
+    });
+    let (mut rng, mut i) = (Rng::new(5), 0);
+    group.bench_function("live_store", |b| {
+        b.iter(|| {
+            i += 1;
+            write(black_box(&live), &machine, &mut rng, n, i, as_of);
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
