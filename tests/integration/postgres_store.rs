@@ -6,10 +6,11 @@
 
 #![cfg(feature = "postgres")]
 
+use crate::conformance::everything;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use clientele::{
     AttrValue, Change, Channel, CountryCode, Currency, Customer, CustomerId, Event, Money, PostgresStore, Purchase,
-    Stage, Store, StoreError, Transition, lifecycle::Lifecycle,
+    Stage, Store, StoreError, lifecycle::Lifecycle,
 };
 use postgres::Client;
 
@@ -49,11 +50,6 @@ fn insert_buyer<S: Store>(store: &S, n: u64) {
     let mut change = Change::new(store.get(cid(n)).unwrap());
     change.record_purchase(&Lifecycle::default(), buy(hours(1), 1_000), hours(1)).unwrap();
     assert_eq!(store.update(change).unwrap(), 2);
-}
-
-/// Everything the store holds, customer by customer.
-fn everything<S: Store>(store: &S) -> Vec<(Customer, Vec<Transition>)> {
-    store.scan(None, usize::MAX).unwrap().into_iter().map(|c| (c.clone(), store.history(c.id()).unwrap())).collect()
 }
 
 /// The tables the store writes, including the schema version.
@@ -147,54 +143,11 @@ fn failed_write_in_the_middle_leaves_everything_as_before() {
 /// conflicts: nothing is lost or doubled and both stores see the same result.
 #[test]
 fn two_stores_on_one_database_stay_consistent() {
-    const CUSTOMERS: u64 = 3;
-    const THREADS_PER_STORE: u64 = 3;
-    const PER_THREAD: u64 = 40;
     let Some(db) = fresh_database() else { return };
     // Pools smaller than the threads using them: connections are opened beyond the pool's
     // size and closed when it is full.
     let stores = [PostgresStore::with_pool_size(&db, 1).unwrap(), PostgresStore::with_pool_size(&db, 2).unwrap()];
-    for n in 0..CUSTOMERS {
-        stores[0].insert(Customer::new(cid(n), format!("c{n}"), t0())).unwrap();
-    }
-    let machine = Lifecycle::default();
-    let now = t0() + Duration::days(1);
-    std::thread::scope(|scope| {
-        for (s, store) in stores.iter().enumerate() {
-            for thread in 0..THREADS_PER_STORE {
-                let machine = &machine;
-                scope.spawn(move || {
-                    let worker = u64::try_from(s).unwrap() * THREADS_PER_STORE + thread;
-                    for i in 0..PER_THREAD {
-                        let global = worker * PER_THREAD + i;
-                        let n = global % CUSTOMERS;
-                        let p = buy(t0() + Duration::seconds(i64::try_from(global).unwrap()), 1);
-                        loop {
-                            let mut change = Change::new(store.get(cid(n)).unwrap());
-                            change.record_purchase(machine, p.clone(), now).unwrap();
-                            match store.update(change) {
-                                Ok(_) => break,
-                                Err(e) if e.is_conflict() => {}
-                                Err(e) => panic!("unexpected store error: {e}"),
-                            }
-                        }
-                    }
-                });
-            }
-        }
-    });
-    let total = 2 * THREADS_PER_STORE * PER_THREAD;
-    let seen = everything(&stores[0]);
-    assert_eq!(seen, everything(&stores[1]));
-    let mut purchases = 0;
-    for (c, history) in &seen {
-        let count = u64::try_from(c.purchases().as_slice().len()).unwrap();
-        assert_eq!(c.version(), 1 + count, "customer {}", c.id());
-        assert_eq!(c.stage(), Stage::Client);
-        assert_eq!(history.iter().map(|t| t.to).collect::<Vec<_>>(), [Stage::FirstTime, Stage::Repeat, Stage::Client]);
-        purchases += count;
-    }
-    assert_eq!(purchases, total);
+    let total = crate::conformance::check_two_stores_on_one_database(&stores);
     let mut raw = raw_client(&db);
     assert_eq!(raw_count(&mut raw, "purchases"), i64::try_from(total).unwrap());
 }
