@@ -35,17 +35,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 const CUSTOMERS: usize = 1_000_000;
 
-const P1: &str = r#"age between 25 and 40 and country = "EG""#;
-const P2: &str = "(stage in (repeat, client, advocate) and purchases(last 90 days) >= 3 \
-    and last_purchase within 30 days) or (loyalty_member and spent(last 365 days) > 1000.00)";
-
-fn p3() -> String {
-    let cities: Vec<String> = Population::ten_cities().iter().map(|c| format!("{c:?}")).collect();
-    format!(
-        "interests has \"sports\" and channels has web and city in ({}) and not gender = unknown",
-        cities.join(", ")
-    )
-}
+mod common;
+use common::{P1, P2, p3};
 
 /// The 20 registered segments: P1 to P3 and 17 typical ones, 14 of the 20 time-dependent.
 fn segments() -> Vec<(String, String)> {

@@ -70,18 +70,8 @@ const INSERT_BATCH: usize = 10_000;
 /// Customers per one-by-one insert iteration: fewer, as the SQL stores commit each.
 const ONE_BY_ONE_BATCH: usize = 1_000;
 
-// The predicates of benches/segmentation.rs, unchanged.
-const P1: &str = r#"age between 25 and 40 and country = "EG""#;
-const P2: &str = "(stage in (repeat, client, advocate) and purchases(last 90 days) >= 3 \
-    and last_purchase within 30 days) or (loyalty_member and spent(last 365 days) > 1000.00)";
-
-fn p3() -> String {
-    let cities: Vec<String> = Population::ten_cities().iter().map(|c| format!("{c:?}")).collect();
-    format!(
-        "interests has \"sports\" and channels has web and city in ({}) and not gender = unknown",
-        cities.join(", ")
-    )
-}
+mod common;
+use common::{P1, P2, p3};
 
 /// How many customers to store for the queries.
 fn customers_to_store() -> usize {
