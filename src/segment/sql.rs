@@ -554,8 +554,8 @@ impl Writer {
                 let inner = self.child(inner, !positive, depth + 1);
                 Some(format!("NOT ({inner})"))
             }
-            Pred::And(items) => self.chain(items, " AND ", positive, depth),
-            Pred::Or(items) => self.chain(items, " OR ", positive, depth),
+            Pred::And(items) => Some(self.chain(items, " AND ", positive, depth)),
+            Pred::Or(items) => Some(self.chain(items, " OR ", positive, depth)),
             Pred::Leaf(leaf) => match self.leaf(leaf) {
                 Ok(sql) => Some(sql),
                 Err(NoSql(why)) => Some(self.approx(why, positive)),
@@ -581,7 +581,7 @@ impl Writer {
     }
 
     /// `items` joined by `op`, in groups of at most [`MAX_CHAIN`], each group one more level.
-    fn chain(&mut self, items: &[Pred], op: &str, positive: bool, depth: usize) -> Option<String> {
+    fn chain(&mut self, items: &[Pred], op: &str, positive: bool, depth: usize) -> String {
         // The number of levels of grouping the chain needs.
         let mut levels = 1;
         let mut span = MAX_CHAIN;
@@ -589,7 +589,7 @@ impl Writer {
             span = span.saturating_mul(MAX_CHAIN);
             levels += 1;
         }
-        Some(self.group(items, op, positive, depth, levels))
+        self.group(items, op, positive, depth, levels)
     }
 
     fn group(&mut self, items: &[Pred], op: &str, positive: bool, depth: usize, levels: usize) -> String {

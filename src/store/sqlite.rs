@@ -49,7 +49,7 @@
 
 use std::{
     path::Path,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{LazyLock, Mutex, MutexGuard, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -267,30 +267,30 @@ impl ToSql for Value {
     }
 }
 
-/// The `INSERT` for a customer row.
-fn insert_customer_sql() -> String {
+/// The `INSERT` for a customer row, written once.
+static INSERT_CUSTOMER_SQL: LazyLock<String> = LazyLock::new(|| {
     let placeholders: Vec<String> = (1..=CUSTOMER_COLUMNS.len()).map(|i| format!("?{i}")).collect();
     format!("INSERT INTO customers ({}) VALUES ({})", CUSTOMER_COLUMNS.join(", "), placeholders.join(", "))
-}
+});
 
-/// The `UPDATE` of a customer row at an expected version (the last parameter).
-fn update_customer_sql() -> String {
+/// The `UPDATE` of a customer row at an expected version (the last parameter), written once.
+static UPDATE_CUSTOMER_SQL: LazyLock<String> = LazyLock::new(|| {
     let sets: Vec<String> =
         CUSTOMER_COLUMNS.iter().enumerate().skip(1).map(|(i, col)| format!("{col} = ?{}", i + 1)).collect();
     format!("UPDATE customers SET {} WHERE id = ?1 AND version = ?{}", sets.join(", "), CUSTOMER_COLUMNS.len() + 1)
-}
+});
 
 /// Writes the customer row: inserts it, or replaces it at `expected` version. Returns the
 /// number of rows written.
 fn write_customer(tx: &Transaction<'_>, row: &CustomerRow, expected: Option<u64>) -> Result<usize, rusqlite::Error> {
     let values = row.values();
     match expected {
-        None => tx.prepare_cached(&insert_customer_sql())?.execute(rusqlite::params_from_iter(values)),
+        None => tx.prepare_cached(&INSERT_CUSTOMER_SQL)?.execute(rusqlite::params_from_iter(values)),
         Some(expected) => {
             let expected = to_sql_version(expected).map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.into()))?;
             let mut all: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
             all.push(&expected);
-            tx.prepare_cached(&update_customer_sql())?.execute(all.as_slice())
+            tx.prepare_cached(&UPDATE_CUSTOMER_SQL)?.execute(all.as_slice())
         }
     }
 }
