@@ -96,6 +96,11 @@ impl Store for MemoryStore {
         self.read().get(&id).map(|r| r.customer.clone()).ok_or(StoreError::NotFound(id))
     }
 
+    fn get_with(&self, id: CustomerId, f: &mut dyn FnMut(&Customer)) -> Result<(), StoreError> {
+        f(&self.read().get(&id).ok_or(StoreError::NotFound(id))?.customer);
+        Ok(())
+    }
+
     fn update(&self, change: Change) -> Result<u64, StoreError> {
         let expected = change.expected_version();
         let (mut customer, purchases, transitions) = change.into_parts();

@@ -151,6 +151,36 @@ pub trait Store: Send + Sync {
     /// ```
     fn get(&self, id: CustomerId) -> Result<Customer, StoreError>;
 
+    /// Calls `f` once with the stored customer, by reference: what [`get`](Self::get) gives,
+    /// without the copy where the store holds customers in memory. `f` must not call back
+    /// into the store (it may run under the store's lock).
+    ///
+    /// The default calls `f` with [`get`](Self::get)'s answer; [`MemoryStore`] overrides it.
+    /// Wrappers such as [`LiveStore`](crate::live::LiveStore) read the customer before a
+    /// write with it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] (`f` is not called), [`StoreError::Backend`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store};
+    /// let store = MemoryStore::new();
+    /// store.insert(Customer::new(CustomerId::new(1), "Ada", DateTime::UNIX_EPOCH))?;
+    /// let mut name = String::new();
+    /// store.get_with(CustomerId::new(1), &mut |c| name = c.profile.display_name.clone())?;
+    /// assert_eq!(name, "Ada");
+    /// assert!(store.get_with(CustomerId::new(2), &mut |_| unreachable!()).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn get_with(&self, id: CustomerId, f: &mut dyn FnMut(&Customer)) -> Result<(), StoreError> {
+        f(&self.get(id)?);
+        Ok(())
+    }
+
     /// Commits a change atomically; returns the new version.
     ///
     /// # Errors
@@ -343,6 +373,9 @@ macro_rules! forward_store {
                 (**self).insert_many(customers)
             }
             fn get(&self, id: CustomerId) -> Result<Customer, StoreError> { (**self).get(id) }
+            fn get_with(&self, id: CustomerId, f: &mut dyn FnMut(&Customer)) -> Result<(), StoreError> {
+                (**self).get_with(id, f)
+            }
             fn update(&self, change: Change) -> Result<u64, StoreError> { (**self).update(change) }
             fn history(&self, id: CustomerId) -> Result<Vec<Transition>, StoreError> { (**self).history(id) }
             fn count(&self) -> Result<usize, StoreError> { (**self).count() }

@@ -1586,6 +1586,9 @@ fn check_against_model<S: Store>(store: &S, model: &BTreeMap<u8, Expected>) -> R
         match model.get(&n) {
             Some(e) => {
                 let c = store.get(id).unwrap();
+                let mut lent = Vec::new();
+                store.get_with(id, &mut |c| lent.push(c.clone())).unwrap();
+                prop_assert_eq!(&lent, std::slice::from_ref(&c), "get_with lends what get gives, once");
                 let got = Expected {
                     name: c.profile.display_name.clone(),
                     version: c.version(),
@@ -1597,6 +1600,9 @@ fn check_against_model<S: Store>(store: &S, model: &BTreeMap<u8, Expected>) -> R
             }
             None => {
                 prop_assert!(matches!(store.get(id), Err(StoreError::NotFound(_))), "unexpected result");
+                let mut called = false;
+                let lent = store.get_with(id, &mut |_| called = true);
+                prop_assert!(matches!(lent, Err(StoreError::NotFound(_))) && !called, "get_with of a missing id");
                 prop_assert!(matches!(store.history(id), Err(StoreError::NotFound(_))), "unexpected result");
             }
         }

@@ -45,28 +45,38 @@
 //! - **Writes** (insert, insert many, update, erase) go through the wrapper, which holds one
 //!   lock across the inner store's write and the membership update, so events come out in
 //!   commit order. For the written customer only, it re-evaluates the segments whose
-//!   [`reads`](Segment::reads) intersect what the write [changed](Reads::changed) (all of
-//!   them on insert and erase), at `now`. A write that fails changes nothing and emits
-//!   nothing.
-//! - **Time**: for each customer, the first instant after `now` at which one of its
-//!   time-dependent segments actually changes value (the [horizon](Segment::horizon), asked
-//!   again while the value turns out the same) waits in a timer queue.
-//!   [`advance_to`](LiveStore::advance_to) takes the due entries in time order, re-reads each
-//!   customer, re-evaluates its time-dependent segments at the entry's instant and emits the
-//!   changes: its cost is proportional to the due entries, not to the number of customers.
-//!   Because each queued instant is the first actual change, every due entry changes at
-//!   least one membership, and a registry rebuilt from the store at the same instant has the
-//!   same queue ([`pending`](LiveStore::pending)). The instants follow the evaluator's
-//!   semantics to the nanosecond ([time and horizons](crate::segment#time-and-horizons)):
-//!   for instance, a purchase at the start of a minute leaves a day window during the leap
-//!   second before the edge, which a clock that never reports leap seconds passes when it
-//!   reaches the edge (`advance_to` applies everything due up to its argument).
+//!   [`reads`](Segment::reads) intersect what the write [changed](crate::segment::Reads::changed) (all of
+//!   them on insert and erase), at `now`; it reads the customer as stored before the write
+//!   with [`Store::get_with`], so a store that holds customers in memory lends it without a
+//!   copy. A write that fails changes nothing and emits nothing.
+//! - **Time**: each customer has a *timer* per time-dependent segment whose value for it will
+//!   change with no write: the first instant after `now` at which it does (the
+//!   [horizon](Segment::horizon), asked again while the value turns out the same). A write
+//!   renews the timers of the segments it re-evaluated and keeps the others (a segment that
+//!   reads nothing the write changed has the same future). Each customer's earliest timer
+//!   waits in a queue. [`advance_to`](LiveStore::advance_to) takes the due entries in time
+//!   order, reads each customer and re-evaluates only the segments whose timers are due, at
+//!   the entry's instant, and emits the changes: its cost is proportional to the due
+//!   entries, not to the number of customers. Because each timer is the first actual
+//!   change, every due entry changes at least one membership, and a registry rebuilt from
+//!   the store at the same instant has the same queue ([`pending`](LiveStore::pending)). The
+//!   instants follow the evaluator's semantics to the nanosecond
+//!   ([time and horizons](crate::segment#time-and-horizons)): for instance, a purchase at
+//!   the start of a minute leaves a day window during the leap second before the edge,
+//!   which a clock that never reports leap seconds passes when it reaches the edge
+//!   (`advance_to` applies everything due up to its argument).
+//! - **Registration** builds a segment's members and timers with one scan of the store,
+//!   evaluated in Rust on the machine's cores while the scan reads on;
+//!   [`register_all`](LiveStore::register_all) builds several segments in one scan.
+//!   Unregistering drops the segment's members and timers without a scan.
 //! - **Writes evaluate at `now`**, which moves only when told: call
 //!   [`advance_to(clock.now())`](LiveStore::advance_to) before writes (or on a timer) to
 //!   follow a [`Clock`](crate::Clock). Events of writes carry `now`, those of the timer the
 //!   instant the change happened, so events are in non-decreasing time order.
 //! - **Writes that bypass the wrapper** (to the inner store directly, or from another
 //!   process) are not seen; after such writes, build a new `LiveStore` (restart).
+//! - **Observers** hear each event once, after the commit; one that panics does not keep
+//!   the others or later events from being delivered (see [`LiveObserver`]).
 //!
 //! # Segments that refer to segments
 //!
@@ -76,24 +86,36 @@
 //! the schema's named segments it refers to. Registration order is free: the registry keeps
 //! its segments in dependency order (ties in registration order) and refuses a cycle.
 
+mod build;
+mod event;
+mod order;
+mod registry;
+
 use std::{
-    collections::{BTreeSet, HashMap, HashSet, VecDeque},
+    collections::{HashSet, VecDeque},
     fmt,
+    panic::{self, AssertUnwindSafe},
     sync::{Arc, Mutex, PoisonError, RwLock},
 };
 
 use chrono::{DateTime, Utc};
 
+pub use self::event::{EntryReason, ExitReason, LiveEvent, LiveObserver};
+use self::{
+    build::{Job, build},
+    order::{dependency_order, references},
+    registry::{Entry, Plan, Registry, Slot, with_customer},
+};
 use crate::{
     customer::{Customer, CustomerId},
     error::StoreError,
     lifecycle::Transition,
-    segment::{Expr, Reads, Schema, Segment},
+    segment::{Schema, Segment},
     store::{Change, Store},
 };
 
-/// How many customers a registration reads from the store at a time.
-const SCAN_BATCH: usize = 1024;
+/// How many segments a [`LiveStore`] can hold at once.
+pub const MAX_SEGMENTS: usize = Slot::MAX as usize + 1;
 
 /// What can go wrong with live segments.
 ///
@@ -113,9 +135,18 @@ pub enum LiveError {
     /// No segment is registered under this name.
     #[error("no live segment is registered as {0:?}")]
     UnknownSegment(String),
-    /// A segment is registered under this name already.
+    /// A segment is registered under this name already (or twice in one
+    /// [`register_all`](LiveStore::register_all)).
     #[error("a live segment is registered as {0:?} already")]
     DuplicateName(String),
+    /// Registering would make more than [`MAX_SEGMENTS`] segments.
+    #[error("cannot register {adding} more live segment(s) beside {registered}: at most {MAX_SEGMENTS}")]
+    TooManySegments {
+        /// How many are registered.
+        registered: usize,
+        /// How many were to be added.
+        adding: usize,
+    },
     /// Registering the segment would make registered segments refer to each other in a
     /// circle (through their names).
     #[error("live segment {0:?} would depend on itself through the segments it refers to")]
@@ -135,262 +166,6 @@ pub enum LiveError {
     /// a new one.
     #[error("live segments are unusable: a thread panicked while updating them")]
     Poisoned,
-}
-
-/// Why a customer entered a segment.
-///
-/// # Example
-///
-/// ```
-/// use clientele::live::EntryReason;
-/// assert_eq!(EntryReason::Time.to_string(), "time");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum EntryReason {
-    /// The customer was inserted into the store as a member.
-    Inserted,
-    /// A write to the customer.
-    Changed,
-    /// Time passed (a window edge, a birthday, a purchase dated ahead reached).
-    Time,
-}
-
-/// Why a customer left a segment.
-///
-/// # Example
-///
-/// ```
-/// use clientele::live::ExitReason;
-/// assert_eq!(ExitReason::Erased.to_string(), "erased");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum ExitReason {
-    /// A write to the customer.
-    Changed,
-    /// Time passed (a horizon was reached).
-    Time,
-    /// The customer was erased from the store.
-    Erased,
-}
-
-impl fmt::Display for EntryReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            EntryReason::Inserted => "inserted",
-            EntryReason::Changed => "changed",
-            EntryReason::Time => "time",
-        })
-    }
-}
-
-impl fmt::Display for ExitReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ExitReason::Changed => "changed",
-            ExitReason::Time => "time",
-            ExitReason::Erased => "erased",
-        })
-    }
-}
-
-/// A change of membership.
-///
-/// # Example
-///
-/// ```
-/// use chrono::DateTime;
-/// use clientele::{CustomerId, live::{EntryReason, LiveEvent}};
-/// let e = LiveEvent::Entered {
-///     segment: "vip".into(),
-///     customer: CustomerId::new(7),
-///     at: DateTime::UNIX_EPOCH,
-///     reason: EntryReason::Changed,
-/// };
-/// assert_eq!((e.segment(), e.customer(), e.is_entry()), ("vip", CustomerId::new(7), true));
-/// assert_eq!(e.to_string(), "#7 entered \"vip\" at 1970-01-01 00:00:00 UTC (changed)");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum LiveEvent {
-    /// The customer became a member.
-    Entered {
-        /// The segment's registered name.
-        segment: Arc<str>,
-        /// The customer.
-        customer: CustomerId,
-        /// When: the registry's instant for a write, the instant of the change for time.
-        at: DateTime<Utc>,
-        /// Why.
-        reason: EntryReason,
-    },
-    /// The customer stopped being a member.
-    Exited {
-        /// The segment's registered name.
-        segment: Arc<str>,
-        /// The customer.
-        customer: CustomerId,
-        /// When: the registry's instant for a write, the instant of the change for time.
-        at: DateTime<Utc>,
-        /// Why.
-        reason: ExitReason,
-    },
-}
-
-impl LiveEvent {
-    /// The segment's registered name.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::DateTime;
-    /// use clientele::{CustomerId, live::{ExitReason, LiveEvent}};
-    /// let e = LiveEvent::Exited { segment: "vip".into(), customer: CustomerId::new(1), at: DateTime::UNIX_EPOCH, reason: ExitReason::Time };
-    /// assert_eq!(e.segment(), "vip");
-    /// ```
-    pub fn segment(&self) -> &str {
-        match self {
-            LiveEvent::Entered { segment, .. } | LiveEvent::Exited { segment, .. } => segment,
-        }
-    }
-
-    /// The customer.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::DateTime;
-    /// use clientele::{CustomerId, live::{ExitReason, LiveEvent}};
-    /// let e = LiveEvent::Exited { segment: "vip".into(), customer: CustomerId::new(1), at: DateTime::UNIX_EPOCH, reason: ExitReason::Time };
-    /// assert_eq!(e.customer(), CustomerId::new(1));
-    /// ```
-    pub fn customer(&self) -> CustomerId {
-        match self {
-            LiveEvent::Entered { customer, .. } | LiveEvent::Exited { customer, .. } => *customer,
-        }
-    }
-
-    /// When the membership changed.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::DateTime;
-    /// use clientele::{CustomerId, live::{ExitReason, LiveEvent}};
-    /// let e = LiveEvent::Exited { segment: "vip".into(), customer: CustomerId::new(1), at: DateTime::UNIX_EPOCH, reason: ExitReason::Time };
-    /// assert_eq!(e.at(), DateTime::UNIX_EPOCH);
-    /// ```
-    pub fn at(&self) -> DateTime<Utc> {
-        match self {
-            LiveEvent::Entered { at, .. } | LiveEvent::Exited { at, .. } => *at,
-        }
-    }
-
-    /// Whether the customer entered (rather than left) the segment.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::DateTime;
-    /// use clientele::{CustomerId, live::{ExitReason, LiveEvent}};
-    /// let e = LiveEvent::Exited { segment: "vip".into(), customer: CustomerId::new(1), at: DateTime::UNIX_EPOCH, reason: ExitReason::Erased };
-    /// assert!(!e.is_entry());
-    /// ```
-    pub fn is_entry(&self) -> bool {
-        matches!(self, LiveEvent::Entered { .. })
-    }
-}
-
-impl fmt::Display for LiveEvent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            LiveEvent::Entered { segment, customer, at, reason } => {
-                write!(f, "{customer} entered {segment:?} at {at} ({reason})")
-            }
-            LiveEvent::Exited { segment, customer, at, reason } => {
-                write!(f, "{customer} exited {segment:?} at {at} ({reason})")
-            }
-        }
-    }
-}
-
-/// Something told of each membership change: a campaign trigger, a webhook, a cache.
-///
-/// Observers are called after the write committed (or the time advanced), in commit order,
-/// in the order they were registered, never while the registry is locked: an observer may
-/// query the [`LiveStore`] and even write to it (its events are delivered after the current
-/// ones). The call may happen on another writer's thread, which delivers the events queued
-/// in the meantime. Any `Fn(&LiveEvent) + Send + Sync` closure is an observer.
-///
-/// # Example
-///
-/// ```
-/// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use chrono::DateTime;
-/// use clientele::{CustomerId, live::{EntryReason, LiveEvent, LiveObserver}};
-///
-/// struct Entries(AtomicUsize);
-/// impl LiveObserver for Entries {
-///     fn on_event(&self, event: &LiveEvent) {
-///         if event.is_entry() {
-///             self.0.fetch_add(1, Ordering::SeqCst);
-///         }
-///     }
-/// }
-/// let entries = Entries(AtomicUsize::new(0));
-/// entries.on_event(&LiveEvent::Entered { segment: "vip".into(), customer: CustomerId::new(1), at: DateTime::UNIX_EPOCH, reason: EntryReason::Inserted });
-/// assert_eq!(entries.0.load(Ordering::SeqCst), 1);
-/// ```
-pub trait LiveObserver: Send + Sync {
-    /// Called once per membership change.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use chrono::DateTime;
-    /// use clientele::{CustomerId, live::{EntryReason, LiveEvent, LiveObserver}};
-    /// let print = |e: &LiveEvent| println!("{e}");
-    /// print.on_event(&LiveEvent::Entered { segment: "vip".into(), customer: CustomerId::new(1), at: DateTime::UNIX_EPOCH, reason: EntryReason::Inserted });
-    /// ```
-    fn on_event(&self, event: &LiveEvent);
-}
-
-impl<F: Fn(&LiveEvent) + Send + Sync> LiveObserver for F {
-    fn on_event(&self, event: &LiveEvent) {
-        self(event);
-    }
-}
-
-/// One registered segment.
-#[derive(Debug)]
-struct Entry {
-    name: Arc<str>,
-    segment: Segment,
-    /// Registration number: ties in the dependency order go by it.
-    seq: u64,
-    /// The names it refers to (whether registered or not).
-    refs: BTreeSet<String>,
-    /// A hash set: a write looks up every segment it affects; `members` sorts on demand.
-    members: HashSet<CustomerId>,
-}
-
-impl Entry {
-    fn time_dependent(&self) -> bool {
-        self.segment.reads().is_time_dependent()
-    }
-}
-
-/// The registry: segments in dependency order, their members, the timer queue.
-#[derive(Debug)]
-struct Registry {
-    now: DateTime<Utc>,
-    segments: Vec<Entry>,
-    next_seq: u64,
-    /// `(due, customer)`: the first instant after `now` at which a time-dependent segment's
-    /// value for the customer changes.
-    due: BTreeSet<(DateTime<Utc>, CustomerId)>,
-    due_of: HashMap<CustomerId, DateTime<Utc>>,
 }
 
 /// Events waiting for delivery, and whether a thread is delivering them.
@@ -463,13 +238,7 @@ impl<S: Store> LiveStore<S> {
         LiveStore {
             inner,
             schema: None,
-            registry: RwLock::new(Registry {
-                now,
-                segments: Vec::new(),
-                next_seq: 0,
-                due: BTreeSet::new(),
-                due_of: HashMap::new(),
-            }),
+            registry: RwLock::new(Registry::new(now)),
             outbox: Mutex::new(Outbox::default()),
             observers: RwLock::new(Vec::new()),
         }
@@ -553,14 +322,16 @@ impl<S: Store> LiveStore<S> {
         self.observers.write().unwrap_or_else(PoisonError::into_inner).push(Arc::new(observer));
     }
 
-    /// Registers `segment` as `name` and builds its membership from the store at
-    /// [`now`](Self::now) (one scan, evaluated in Rust). Emits no event: the membership
-    /// found is the starting point.
+    /// Registers `segment` as `name` and builds its membership and timers from the store at
+    /// [`now`](Self::now) (one scan, evaluated in Rust on the machine's cores). Emits no
+    /// event: the membership found is the starting point. To register several segments,
+    /// [`register_all`](Self::register_all) scans the store once for all of them.
     ///
     /// # Errors
     ///
     /// [`LiveError::DuplicateName`], [`LiveError::Cycle`] (registered segments referring to
-    /// each other in a circle), [`LiveError::Store`] from the scan (nothing is registered).
+    /// each other in a circle), [`LiveError::TooManySegments`], [`LiveError::Store`] from the
+    /// scan. On error nothing is registered.
     ///
     /// # Example
     ///
@@ -577,56 +348,112 @@ impl<S: Store> LiveStore<S> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn register(&self, name: &str, segment: Segment) -> Result<(), LiveError> {
-        let mut reg = self.registry.write().map_err(poisoned)?;
-        if reg.segments.iter().any(|e| &*e.name == name) {
-            return Err(LiveError::DuplicateName(name.to_owned()));
-        }
-        let refs = references(segment.expr(), self.schema.as_ref());
-        let seq = reg.next_seq;
-        let entry = Entry { name: Arc::from(name), segment, seq, refs, members: HashSet::new() };
-        let mut all: Vec<Entry> = std::mem::take(&mut reg.segments);
-        all.push(entry);
-        let all = match dependency_order(all) {
-            Ok(all) => all,
-            Err(mut all) => {
-                all.retain(|e| e.seq != seq);
-                reg.segments = dependency_order(all).unwrap_or_else(|all| all);
-                return Err(LiveError::Cycle(name.to_owned()));
-            }
-        };
-        reg.segments = all;
-        reg.next_seq += 1;
-        // Build the membership and merge the horizons.
-        let now = reg.now;
-        let at = match reg.segments.iter().position(|e| e.seq == seq) {
-            Some(at) => at,
-            None => return Err(LiveError::UnknownSegment(name.to_owned())),
-        };
-        let built = build(&self.inner, &reg.segments[at].segment, now);
-        match built {
-            Ok((members, due)) => {
-                reg.segments[at].members = members;
-                for (id, h) in due {
-                    let h = reg.due_of.get(&id).map_or(h, |d| h.min(*d));
-                    reg.arm(id, Some(h));
-                }
-                Ok(())
-            }
-            Err(e) => {
-                reg.segments.remove(at);
-                Err(e.into())
-            }
-        }
+        self.register_all([(name, segment)])
     }
 
-    /// Removes the segment `name`. If it depended on time, the timer queue is rebuilt from
-    /// the store (one scan), since some customers' next change was its.
+    /// Registers several segments at once, all or none, building their membership and
+    /// timers in one scan of the store (evaluated on the machine's cores while the scan reads
+    /// on). They may refer to each other and to segments registered before, in any order.
     ///
     /// # Errors
     ///
-    /// [`LiveError::UnknownSegment`], [`LiveError::Store`] from the scan (the segment is
-    /// removed either way; the queue may then hold entries that change nothing, which
-    /// [`advance_to`](Self::advance_to) skips).
+    /// As [`register`](Self::register); a name given twice is a
+    /// [`LiveError::DuplicateName`]. On error nothing is registered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use clientele::{Customer, CustomerId, MemoryStore, Store, live::{LiveError, LiveStore}, segment::{Schema, Segment}};
+    /// let mut schema = Schema::default();
+    /// schema.define("suspects", "stage = suspect")?;
+    /// let store = MemoryStore::new();
+    /// store.insert(Customer::new(CustomerId::new(1), "x", DateTime::UNIX_EPOCH))?;
+    /// let live = LiveStore::new(store, DateTime::UNIX_EPOCH);
+    /// live.register_all([
+    ///     ("referred suspects", Segment::compile(r#"segment "suspects" and referrals > 0"#, &schema)?),
+    ///     ("suspects", Segment::compile("stage = suspect", &schema)?),
+    /// ])?;
+    /// assert_eq!(live.segments()?, ["suspects", "referred suspects"]);
+    /// assert_eq!(live.member_count("suspects")?, 1);
+    ///
+    /// let again = Segment::compile("true", &schema)?;
+    /// let err = live.register_all([("new", again.clone()), ("new", again)]).unwrap_err();
+    /// assert!(matches!(err, LiveError::DuplicateName(ref name) if name == "new"));
+    /// assert_eq!(live.segments()?.len(), 2); // nothing registered
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn register_all<N: AsRef<str>>(
+        &self,
+        segments: impl IntoIterator<Item = (N, Segment)>,
+    ) -> Result<(), LiveError> {
+        let segments: Vec<(N, Segment)> = segments.into_iter().collect();
+        let mut reg = self.registry.write().map_err(poisoned)?;
+        let mut names: HashSet<&str> = reg.segments.iter().map(|e| &*e.name).collect();
+        for (name, _) in &segments {
+            if !names.insert(name.as_ref()) {
+                return Err(LiveError::DuplicateName(name.as_ref().to_owned()));
+            }
+        }
+        drop(names);
+        let (registered, adding) = (reg.segments.len(), segments.len());
+        let too_many = || LiveError::TooManySegments { registered, adding };
+        let Some(slots) = reg.free_slots(adding) else { return Err(too_many()) };
+        let first_seq = reg.next_seq;
+        let Some(next_seq) = u64::try_from(adding).ok().and_then(|n| first_seq.checked_add(n)) else {
+            return Err(too_many());
+        };
+        let added = segments.into_iter().zip(slots).zip(first_seq..).map(|(((name, segment), slot), seq)| Entry {
+            name: Arc::from(name.as_ref()),
+            refs: references(segment.expr(), self.schema.as_ref()),
+            time: segment.reads().is_time_dependent(),
+            segment,
+            seq,
+            slot,
+            members: HashSet::new(),
+        });
+        let mut all: Vec<Entry> = std::mem::take(&mut reg.segments);
+        all.extend(added);
+        match dependency_order(all) {
+            Ok(ordered) => reg.segments = ordered,
+            Err((mut all, stuck)) => {
+                let culprit = stuck.iter().find(|seq| **seq >= first_seq).copied();
+                let name = all.iter().find(|e| Some(e.seq) == culprit).map_or_else(String::new, |e| e.name.to_string());
+                all.retain(|e| e.seq < first_seq);
+                reg.segments = dependency_order(all).unwrap_or_else(|(all, _)| all);
+                return Err(LiveError::Cycle(name));
+            }
+        }
+        let jobs: Vec<Job<'_>> = reg
+            .segments
+            .iter()
+            .filter(|e| e.seq >= first_seq)
+            .map(|e| Job { segment: &e.segment, slot: e.slot, time: e.time })
+            .collect();
+        let built = build(&self.inner, &jobs, reg.now);
+        drop(jobs);
+        let built = match built {
+            Ok(built) => built,
+            Err(e) => {
+                // Removing entries keeps the others in dependency order.
+                reg.segments.retain(|e| e.seq < first_seq);
+                return Err(e.into());
+            }
+        };
+        reg.next_seq = next_seq;
+        let new = reg.segments.iter_mut().filter(|e| e.seq >= first_seq);
+        for (e, members) in new.zip(built.members) {
+            e.members = members;
+        }
+        reg.add_timers(built.timers);
+        Ok(())
+    }
+
+    /// Removes the segment `name` and its timers (no scan).
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::UnknownSegment`].
     ///
     /// # Example
     ///
@@ -643,26 +470,9 @@ impl<S: Store> LiveStore<S> {
         let mut reg = self.registry.write().map_err(poisoned)?;
         let at = reg.index(name)?;
         let removed = reg.segments.remove(at);
-        if !removed.time_dependent() {
-            return Ok(());
+        if removed.time {
+            reg.remove_timers(removed.slot);
         }
-        let now = reg.now;
-        let mut due = BTreeSet::new();
-        let mut due_of = HashMap::new();
-        let mut after = None;
-        loop {
-            let batch = self.inner.scan(after, SCAN_BATCH)?;
-            let Some(last) = batch.last() else { break };
-            after = Some(last.id());
-            for c in &batch {
-                if let Some(h) = reg.due_for(c, now) {
-                    due.insert((h, c.id()));
-                    due_of.insert(c.id(), h);
-                }
-            }
-        }
-        reg.due = due;
-        reg.due_of = due_of;
         Ok(())
     }
 
@@ -905,16 +715,20 @@ impl<S: Store> LiveStore<S> {
     }
 
     /// Delivers queued events to the observers unless another call (on this thread, from an
-    /// observer, or on another) is delivering them already.
+    /// observer, or on another) is delivering them already. An observer that panics does not
+    /// keep the others, or the later events, from being delivered: the first panic is
+    /// resumed once the queue is empty.
     fn deliver(&self) {
-        /// Clears the flag even if an observer panics.
+        /// Clears the flag if delivering unwinds after all (observers' panics are caught). The
+        /// normal way out clears it under the lock that found the queue empty, so an event
+        /// queued just after is delivered by its writer; the guard is then forgotten.
         struct Delivering<'a>(&'a Mutex<Outbox>);
         impl Drop for Delivering<'_> {
             fn drop(&mut self) {
                 self.0.lock().unwrap_or_else(PoisonError::into_inner).delivering = false;
             }
         }
-        let batch = {
+        let mut batch = {
             let mut outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
             if outbox.delivering || outbox.queue.is_empty() {
                 return;
@@ -922,20 +736,27 @@ impl<S: Store> LiveStore<S> {
             outbox.delivering = true;
             std::mem::take(&mut outbox.queue)
         };
-        let _guard = Delivering(&self.outbox);
-        let mut batch = batch;
+        let guard = Delivering(&self.outbox);
+        let mut panicked = None;
         loop {
             let observers = self.observers.read().unwrap_or_else(PoisonError::into_inner).clone();
             for event in &batch {
                 for o in &observers {
-                    o.on_event(event);
+                    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| o.on_event(event))) {
+                        panicked.get_or_insert(payload);
+                    }
                 }
             }
             let mut outbox = self.outbox.lock().unwrap_or_else(PoisonError::into_inner);
             if outbox.queue.is_empty() {
-                return;
+                outbox.delivering = false;
+                break;
             }
             batch = std::mem::take(&mut outbox.queue);
+        }
+        std::mem::forget(guard);
+        if let Some(payload) = panicked {
+            panic::resume_unwind(payload);
         }
     }
 
@@ -957,258 +778,6 @@ impl<S: Store> LiveStore<S> {
         self.deliver();
         result
     }
-}
-
-impl Registry {
-    fn index(&self, name: &str) -> Result<usize, LiveError> {
-        self.segments.iter().position(|e| &*e.name == name).ok_or_else(|| LiveError::UnknownSegment(name.to_owned()))
-    }
-
-    /// The first instant after `now` at which one of the time-dependent segments changes
-    /// value for `c`.
-    fn due_for(&self, c: &Customer, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.segments.iter().filter(|e| e.time_dependent()).filter_map(|e| next_change(&e.segment, c, now)).min()
-    }
-
-    /// Replaces the customer's timer entry.
-    fn arm(&mut self, id: CustomerId, due: Option<DateTime<Utc>>) {
-        if self.due_of.get(&id).copied() == due {
-            return;
-        }
-        if let Some(old) = self.due_of.remove(&id) {
-            self.due.remove(&(old, id));
-        }
-        if let Some(h) = due {
-            self.due.insert((h, id));
-            self.due_of.insert(id, h);
-        }
-    }
-
-    /// What writing `after` (inserted, or updated from `before`) does at `now`: a new
-    /// customer is evaluated in every segment (constant ones included), an updated one in
-    /// those that read what changed.
-    fn plan(&self, before: Option<&Customer>, after: &Customer) -> Plan {
-        let changed = before.map(|b| Reads::changed(b, after));
-        self.plan_for(after, self.now, |e| changed.is_none_or(|changed| e.segment.reads().intersects(changed)))
-    }
-
-    /// The values of the segments `affected` selects for `c` at `at`, and, if one of them
-    /// depends on time, the customer's new timer entry.
-    fn plan_for(&self, c: &Customer, at: DateTime<Utc>, affected: impl Fn(&Entry) -> bool) -> Plan {
-        let mut values = Vec::new();
-        let (mut soonest, mut time) = (None, false);
-        for (i, e) in self.segments.iter().enumerate().filter(|(_, e)| affected(e)) {
-            let value = e.segment.matches(c, at);
-            values.push((i, value));
-            if e.time_dependent() {
-                time = true;
-                soonest = sooner(soonest, next_change_from(&e.segment, c, at, value));
-            }
-        }
-        let due = time.then(|| {
-            // The other time-dependent segments' next changes have not moved, and none is
-            // before the customer's entry (their minimum, with the affected ones' old ones):
-            // when the affected ones' new minimum is not after it, or there is no entry
-            // (every one was "never"), that minimum is the answer without asking them.
-            let settled = match (self.due_of.get(&c.id()), soonest) {
-                (None, _) => true,
-                (Some(old), Some(new)) => new <= *old,
-                (Some(_), None) => false,
-            };
-            if settled {
-                return soonest;
-            }
-            self.segments
-                .iter()
-                .filter(|e| e.time_dependent() && !affected(e))
-                .filter_map(|e| next_change(&e.segment, c, at))
-                .fold(soonest, |a, b| sooner(a, Some(b)))
-        });
-        Plan { id: c.id(), values, due }
-    }
-
-    /// Applies a plan made under the same lock: membership changes (events at `now`) and
-    /// the timer entry.
-    fn apply(&mut self, plan: Plan, entered: EntryReason, exited: ExitReason, events: &mut Vec<LiveEvent>) {
-        let (id, at) = (plan.id, self.now);
-        for (i, value) in plan.values {
-            let Some(e) = self.segments.get_mut(i) else { continue };
-            if value == e.members.contains(&id) {
-                continue;
-            }
-            let segment = Arc::clone(&e.name);
-            if value {
-                e.members.insert(id);
-                events.push(LiveEvent::Entered { segment, customer: id, at, reason: entered });
-            } else {
-                e.members.remove(&id);
-                events.push(LiveEvent::Exited { segment, customer: id, at, reason: exited });
-            }
-        }
-        if let Some(due) = plan.due {
-            self.arm(id, due);
-        }
-    }
-
-    /// A customer that was erased.
-    fn erased(&mut self, id: CustomerId, events: &mut Vec<LiveEvent>) {
-        let at = self.now;
-        for e in &mut self.segments {
-            if e.members.remove(&id) {
-                events.push(LiveEvent::Exited {
-                    segment: Arc::clone(&e.name),
-                    customer: id,
-                    at,
-                    reason: ExitReason::Erased,
-                });
-            }
-        }
-        self.arm(id, None);
-    }
-
-    fn advance<S: Store + ?Sized>(
-        &mut self,
-        store: &S,
-        to: DateTime<Utc>,
-        events: &mut Vec<LiveEvent>,
-    ) -> Result<(), LiveError> {
-        if to < self.now {
-            return Err(LiveError::TimeWentBackwards { now: self.now, to });
-        }
-        while let Some(&(h, id)) = self.due.first() {
-            if h > to {
-                break;
-            }
-            let c = match store.get(id) {
-                Ok(c) => c,
-                Err(StoreError::NotFound(_)) => {
-                    // Erased behind the registry's back: it is in no segment now.
-                    self.now = h;
-                    self.erased(id, events);
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            self.now = h;
-            self.arm(id, None);
-            let plan = self.plan_for(&c, h, Entry::time_dependent);
-            self.apply(plan, EntryReason::Time, ExitReason::Time, events);
-        }
-        self.now = to;
-        Ok(())
-    }
-}
-
-/// A segment's members in a store as of `now`, and the customers' first changes with time.
-type Built = (HashSet<CustomerId>, Vec<(CustomerId, DateTime<Utc>)>);
-
-/// Scans `store` for the members of `segment` at `now` and, if it depends on time, each
-/// customer's next change.
-fn build<S: Store + ?Sized>(store: &S, segment: &Segment, now: DateTime<Utc>) -> Result<Built, StoreError> {
-    let matcher = segment.at(now);
-    let time = segment.reads().is_time_dependent();
-    let (mut members, mut due) = (HashSet::new(), Vec::new());
-    let mut after = None;
-    loop {
-        let batch = store.scan(after, SCAN_BATCH)?;
-        let Some(last) = batch.last() else { break };
-        after = Some(last.id());
-        for c in &batch {
-            if matcher.matches(c) {
-                members.insert(c.id());
-            }
-            if let Some(h) = if time { next_change(segment, c, now) } else { None } {
-                due.push((c.id(), h));
-            }
-        }
-    }
-    Ok((members, due))
-}
-
-/// What a write or a due timer entry does to the registry: computed before the inner store
-/// commits (so the customer need not be copied), applied after it succeeds.
-#[derive(Debug)]
-struct Plan {
-    id: CustomerId,
-    /// The new value of each re-evaluated segment, by position in the registry.
-    values: Vec<(usize, bool)>,
-    /// The customer's new timer entry, if it is to be replaced.
-    due: Option<Option<DateTime<Utc>>>,
-}
-
-/// The earlier of two instants, `None` being "never".
-fn sooner(a: Option<DateTime<Utc>>, b: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, None) => a,
-        (None, b) => b,
-    }
-}
-
-/// The first instant after `t` at which `segment`'s value for `c` differs from its value at
-/// `t`: the horizon, asked again while the value at it turns out the same (compound
-/// segments). Leaves' horizons are exact, and each leaf changes finitely often, so this ends.
-fn next_change(segment: &Segment, c: &Customer, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    next_change_from(segment, c, t, segment.matches(c, t))
-}
-
-/// [`next_change`] for a customer whose value at `t` is `value`.
-fn next_change_from(segment: &Segment, c: &Customer, t: DateTime<Utc>, value: bool) -> Option<DateTime<Utc>> {
-    let mut h = segment.horizon(c, t)?;
-    while segment.matches(c, h) == value {
-        h = segment.horizon(c, h)?;
-    }
-    Some(h)
-}
-
-/// The names `expr` refers to, and, with a schema, those its named segments' definitions
-/// refer to, transitively.
-fn references(expr: &Expr, schema: Option<&Schema>) -> BTreeSet<String> {
-    fn walk(expr: &Expr, out: &mut Vec<String>) {
-        match expr {
-            Expr::And(items) | Expr::Or(items) => items.iter().for_each(|e| walk(e, out)),
-            Expr::Not(inner) => walk(inner, out),
-            Expr::Segment(name) => out.push(name.value().clone()),
-            _ => {}
-        }
-    }
-    let mut found = BTreeSet::new();
-    let mut todo = Vec::new();
-    walk(expr, &mut todo);
-    while let Some(name) = todo.pop() {
-        if !found.insert(name.clone()) {
-            continue;
-        }
-        if let Some(def) = schema.and_then(|s| s.segment(&name)) {
-            walk(def, &mut todo);
-        }
-    }
-    found
-}
-
-/// Orders `entries` so that each comes after the registered segments it refers to, ties in
-/// registration order; gives them back unordered if they refer to each other in a circle.
-fn dependency_order(mut entries: Vec<Entry>) -> Result<Vec<Entry>, Vec<Entry>> {
-    entries.sort_by_key(|e| e.seq);
-    let names: Vec<Arc<str>> = entries.iter().map(|e| Arc::clone(&e.name)).collect();
-    // deps[i]: indices of the registered segments entry i refers to (not itself).
-    let deps: Vec<Vec<usize>> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            names.iter().enumerate().filter(|(j, n)| *j != i && e.refs.contains(&***n)).map(|(j, _)| j).collect()
-        })
-        .collect();
-    let mut placed = vec![false; entries.len()];
-    let mut order = Vec::with_capacity(entries.len());
-    while order.len() < entries.len() {
-        let next = (0..entries.len()).find(|&i| !placed[i] && deps[i].iter().all(|&j| placed[j]));
-        let Some(i) = next else { return Err(entries) };
-        placed[i] = true;
-        order.push(i);
-    }
-    let mut slots: Vec<Option<Entry>> = entries.into_iter().map(Some).collect();
-    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
 impl<S: Store> Store for LiveStore<S> {
@@ -1236,10 +805,14 @@ impl<S: Store> Store for LiveStore<S> {
         self.inner.get(id)
     }
 
+    fn get_with(&self, id: CustomerId, f: &mut dyn FnMut(&Customer)) -> Result<(), StoreError> {
+        self.inner.get_with(id, f)
+    }
+
     fn update(&self, change: Change) -> Result<u64, StoreError> {
         self.write(|inner, reg, events| {
-            let before = inner.get(change.customer().id())?;
-            let plan = reg.plan(Some(&before), change.customer());
+            let after = change.customer();
+            let plan = with_customer(inner, after.id(), |before| reg.plan(Some(before), after))?;
             let version = inner.update(change)?;
             reg.apply(plan, EntryReason::Changed, ExitReason::Changed, events);
             Ok(version)
