@@ -210,7 +210,9 @@ fn last_change(items: &[Pred], value: bool, c: &Customer, ctx: &Ctx) -> Horizon 
 #[inline(never)]
 fn leaf_horizon(leaf: &Leaf, value: bool, c: &Customer, ctx: &Ctx) -> Horizon {
     let t = ctx.as_of;
-    let list = c.purchases().as_slice();
+    // The purchases, read only by the leaves that need them: for the others, loading them
+    // would be a cache miss for nothing.
+    let list = || c.purchases().as_slice();
     let mut candidates = Candidates::new();
     match leaf {
         Leaf::Age(r) => {
@@ -230,11 +232,12 @@ fn leaf_horizon(leaf: &Leaf, value: bool, c: &Customer, ctx: &Ctx) -> Horizon {
         // The first purchase up to `as_of` appears when `as_of` reaches the earliest purchase
         // and never changes after.
         Leaf::IsSet(Presence::AnyPurchase) | Leaf::Instant(InstantField::FirstPurchase, _) => {
-            candidates.push(list.first()?.at);
+            candidates.push(list().first()?.at);
         }
         // The last purchase up to `as_of` changes when `as_of` reaches each later purchase,
         // and is then that purchase: the leaf is the test of its instant.
         Leaf::Instant(InstantField::LastPurchase, r) => {
+            let list = list();
             let later = &list[list.partition_point(|p| p.at <= t)..];
             return later.iter().map(|p| p.at).find(|at| r.contains(*at) != value);
         }
@@ -245,11 +248,11 @@ fn leaf_horizon(leaf: &Leaf, value: bool, c: &Customer, ctx: &Ctx) -> Horizon {
             let x = match field {
                 InstantField::CreatedAt => c.created_at(),
                 InstantField::StageSince => c.lifecycle().since(),
-                InstantField::FirstPurchase => list.first()?.at,
+                InstantField::FirstPurchase => list().first()?.at,
                 InstantField::LastPurchase => {
                     return match WindowScale::of(*w) {
-                        WindowScale::Days(s) => last_purchase_within(s, value, list, t),
-                        WindowScale::Calendar(s) => last_purchase_within(s, value, list, t),
+                        WindowScale::Days(s) => last_purchase_within(s, value, list(), t),
+                        WindowScale::Calendar(s) => last_purchase_within(s, value, list(), t),
                     };
                 }
             };
