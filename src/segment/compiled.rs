@@ -306,6 +306,32 @@ impl Segment {
         self.pred.horizon(customer, &self.ctx(t))
     }
 
+    /// The first instant after `t` at which the segment's value for `customer` actually
+    /// differs from `value`, its value at `t`; `None` when it never does (or only after the
+    /// last representable instant).
+    ///
+    /// The caller guarantees `value == self.matches(customer, t)`. The answer is what asking
+    /// [`horizon`](Self::horizon) again while the value at it turns out the same gives:
+    ///
+    /// ```text
+    /// let mut h = segment.horizon(c, t)?;
+    /// while segment.matches(c, h) == value {
+    ///     h = segment.horizon(c, h)?;
+    /// }
+    /// Some(h)
+    /// ```
+    ///
+    /// but cheaper: the value is not evaluated again, and since every level of the
+    /// computation is exact, nothing is confirmed afterwards; compound segments only evaluate
+    /// the children that can decide them at the instants where they could change.
+    #[allow(dead_code, reason = "for the live-segment registry (src/live.rs), being rewritten to use it")]
+    pub(crate) fn next_change(&self, customer: &Customer, t: DateTime<Utc>, value: bool) -> Option<DateTime<Utc>> {
+        if !self.reads.is_time_dependent() {
+            return None;
+        }
+        self.pred.next_change(value, customer, &self.ctx(t))
+    }
+
     /// The parts of a customer the segment reads, and whether it depends on time: a write
     /// whose [`Reads::changed`] does not intersect it cannot change the customer's
     /// membership, at any instant. Named segments it refers to are included.
