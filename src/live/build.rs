@@ -10,7 +10,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-use super::registry::{Slot, next_change};
+use super::registry::Slot;
 use crate::{
     customer::{Customer, CustomerId},
     error::StoreError,
@@ -64,7 +64,7 @@ impl<'a> Part<'a> {
                     self.members[k].push(c.id());
                 }
                 if job.time {
-                    if let Some(h) = next_change(job.segment, c, self.now, value) {
+                    if let Some(h) = job.segment.next_change(c, self.now, value) {
                         self.timers.push((c.id(), h, job.slot));
                     }
                 }

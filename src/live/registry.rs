@@ -155,7 +155,7 @@ impl Registry {
             values.push((i, value));
             if e.time {
                 redone.push(e.slot);
-                if let Some(h) = next_change(&e.segment, c, at, value) {
+                if let Some(h) = e.segment.next_change(c, at, value) {
                     fresh.push((h, e.slot));
                 }
             }
@@ -265,16 +265,4 @@ pub(super) fn with_customer<S: Store + ?Sized, R>(
         (None, Some(f)) => Ok(f(&store.get(id)?)),
         (None, None) => Err(StoreError::NotFound(id)),
     }
-}
-
-/// The first instant after `t` at which `segment`'s value for `c` differs from `value`, its
-/// value at `t`: the horizon, asked again while the value at it turns out the same
-/// (compound segments). Leaves' horizons are exact, and each leaf changes finitely often, so
-/// this ends.
-pub(super) fn next_change(segment: &Segment, c: &Customer, t: DateTime<Utc>, value: bool) -> Option<DateTime<Utc>> {
-    let mut h = segment.horizon(c, t)?;
-    while segment.matches(c, h) == value {
-        h = segment.horizon(c, h)?;
-    }
-    Some(h)
 }

@@ -324,7 +324,6 @@ impl Segment {
     /// but cheaper: the value is not evaluated again, and since every level of the
     /// computation is exact, nothing is confirmed afterwards; compound segments only evaluate
     /// the children that can decide them at the instants where they could change.
-    #[allow(dead_code, reason = "for the live-segment registry (src/live.rs), being rewritten to use it")]
     pub(crate) fn next_change(&self, customer: &Customer, t: DateTime<Utc>, value: bool) -> Option<DateTime<Utc>> {
         if !self.reads.is_time_dependent() {
             return None;
