@@ -2,7 +2,6 @@
 //! of them, evaluated on several threads while the scan reads on.
 
 use std::{
-    collections::HashSet,
     panic,
     sync::{Mutex, PoisonError, mpsc},
     thread,
@@ -10,7 +9,6 @@ use std::{
 
 use chrono::{DateTime, Utc};
 
-use super::registry::Slot;
 use crate::{
     customer::{Customer, CustomerId},
     error::StoreError,
@@ -28,16 +26,16 @@ const MAX_THREADS: usize = 8;
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Job<'a> {
     pub segment: &'a Segment,
-    pub slot: Slot,
     /// Whether the segment depends on time (and so has timers).
     pub time: bool,
 }
 
-/// What the build found: each job's members, and the timers of the time-dependent ones.
+/// What the build found for each job, in the jobs' order: the members, and the customers'
+/// first changes if the segment depends on time.
 #[derive(Debug)]
 pub(super) struct Built {
-    pub members: Vec<HashSet<CustomerId>>,
-    pub timers: Vec<(CustomerId, DateTime<Utc>, Slot)>,
+    pub members: Vec<Vec<CustomerId>>,
+    pub timers: Vec<Vec<(CustomerId, DateTime<Utc>)>>,
 }
 
 /// One thread's share of [`Built`], and what it evaluates with.
@@ -46,13 +44,13 @@ struct Part<'a> {
     now: DateTime<Utc>,
     matchers: Vec<Matcher>,
     members: Vec<Vec<CustomerId>>,
-    timers: Vec<(CustomerId, DateTime<Utc>, Slot)>,
+    timers: Vec<Vec<(CustomerId, DateTime<Utc>)>>,
 }
 
 impl<'a> Part<'a> {
     fn new(jobs: &'a [Job<'a>], now: DateTime<Utc>) -> Part<'a> {
         let matchers = jobs.iter().map(|j| j.segment.at(now)).collect();
-        Part { jobs, now, matchers, members: vec![Vec::new(); jobs.len()], timers: Vec::new() }
+        Part { jobs, now, matchers, members: vec![Vec::new(); jobs.len()], timers: vec![Vec::new(); jobs.len()] }
     }
 
     /// Evaluates every job for every customer of `batch`.
@@ -65,7 +63,7 @@ impl<'a> Part<'a> {
                 }
                 if job.time {
                     if let Some(h) = job.segment.next_change(c, self.now, value) {
-                        self.timers.push((c.id(), h, job.slot));
+                        self.timers[k].push((c.id(), h));
                     }
                 }
             }
@@ -96,12 +94,14 @@ pub(super) fn build<'a, S: Store + ?Sized>(
     } else {
         in_parallel(store, jobs, now, first, threads)?
     };
-    let mut built = Built { members: vec![HashSet::new(); jobs.len()], timers: Vec::new() };
+    let mut built = Built { members: vec![Vec::new(); jobs.len()], timers: vec![Vec::new(); jobs.len()] };
     for part in parts {
         for (all, found) in built.members.iter_mut().zip(part.members) {
             all.extend(found);
         }
-        built.timers.extend(part.timers);
+        for (all, found) in built.timers.iter_mut().zip(part.timers) {
+            all.extend(found);
+        }
     }
     Ok(built)
 }

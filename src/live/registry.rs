@@ -1,14 +1,23 @@
 //! The registry behind a [`LiveStore`](super::LiveStore): the registered segments in
-//! dependency order with their members, each customer's timers, and the timer queue.
+//! dependency order with their members, each customer's state, and the timer queue.
 //!
-//! A customer's *timers* are, for each time-dependent segment whose value for the customer
-//! will change with time alone, the first instant after `now` at which it does (the segment's
-//! slot and that instant). The *queue* holds each customer's earliest timer. A write
-//! re-evaluates the segments whose reads it changed and keeps the other timers; a due entry
-//! re-evaluates only the segments whose timers are due, since the others do not change then.
+//! A customer's *state* is its memberships (a bit per segment slot) and its *timers*: for
+//! each time-dependent segment whose value for the customer will change with time alone, the
+//! first instant after `now` at which it does. A write re-evaluates the segments whose reads
+//! it changed, compares with the bits (one lookup, where a member set per segment would
+//! miss the cache once per segment and again to insert or remove), and keeps the other
+//! timers; a due entry re-evaluates only the segments whose
+//! timers are due, since the others do not change then.
+//!
+//! The *queue* is a binary heap of `(instant, customer)`, pushed when a customer's earliest
+//! timer changes and never searched: an entry whose instant is no longer the customer's
+//! earliest timer is stale and skipped when it comes up, and the heap is rebuilt from the
+//! states when stale entries outnumber the others. Pushing touches a few heap slots, where a
+//! sorted tree would descend twice (remove, insert) through cold nodes on every write.
 
 use std::{
-    collections::{BTreeSet, HashMap, HashSet},
+    cmp::Reverse,
+    collections::{BTreeSet, BinaryHeap, HashMap, HashSet},
     sync::Arc,
 };
 
@@ -26,8 +35,8 @@ use crate::{
     store::Store,
 };
 
-/// A segment's slot: its index among the registered segments' timers, stable while it is
-/// registered (the smallest free one at registration).
+/// A segment's slot: its index among the registered segments' bits and timers, stable while
+/// it is registered (the smallest free one at registration).
 pub(super) type Slot = u16;
 
 /// A customer's timers: `(instant, slot)` of each time-dependent segment whose value for the
@@ -46,20 +55,61 @@ pub(super) struct Entry {
     pub time: bool,
     /// The names it refers to (whether registered or not).
     pub refs: BTreeSet<String>,
-    /// A hash set: a write looks up every segment it affects; `members` sorts on demand.
-    pub members: HashSet<CustomerId>,
+    /// How many customers' states have the segment's bit.
+    pub count: usize,
 }
 
-/// The registry: segments in dependency order, their members, the timers and their queue.
+/// What the registry keeps of a customer in some segment or with a timer.
+#[derive(Debug, Default, Clone)]
+struct State {
+    /// Bit `slot` of word `slot / 64`: member of the segment in that slot.
+    bits: SmallVec<[u64; 1]>,
+    timers: Timers,
+}
+
+impl State {
+    fn is_member(&self, slot: Slot) -> bool {
+        let slot = usize::from(slot);
+        self.bits.get(slot / 64).is_some_and(|w| w & (1 << (slot % 64)) != 0)
+    }
+
+    fn set_member(&mut self, slot: Slot, member: bool) {
+        let slot = usize::from(slot);
+        if self.bits.len() <= slot / 64 {
+            if !member {
+                return;
+            }
+            self.bits.resize(slot / 64 + 1, 0);
+        }
+        if let Some(w) = self.bits.get_mut(slot / 64) {
+            if member {
+                *w |= 1 << (slot % 64);
+            } else {
+                *w &= !(1 << (slot % 64));
+            }
+        }
+    }
+
+    fn earliest(&self) -> Option<DateTime<Utc>> {
+        self.timers.iter().map(|(at, _)| *at).min()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.timers.is_empty() && self.bits.iter().all(|w| *w == 0)
+    }
+}
+
+/// The registry: segments in dependency order, their members, the customers' states and
+/// the queue.
 #[derive(Debug)]
 pub(super) struct Registry {
     pub now: DateTime<Utc>,
     pub segments: Vec<Entry>,
     pub next_seq: u64,
-    /// The timers of each customer that has one.
-    timers: HashMap<CustomerId, Timers>,
-    /// `(instant, customer)`: each customer's earliest timer.
-    pub due: BTreeSet<(DateTime<Utc>, CustomerId)>,
+    states: HashMap<CustomerId, State>,
+    /// `(instant, customer)`, earliest first; entries that are no longer the customer's
+    /// earliest timer are stale (see the module docs).
+    queue: BinaryHeap<Reverse<(DateTime<Utc>, CustomerId)>>,
 }
 
 /// What a write or a due timer does to the registry: computed before the inner store commits
@@ -73,14 +123,9 @@ pub(super) struct Plan {
     timers: Option<Timers>,
 }
 
-/// The earliest of `timers`.
-fn earliest(timers: &[(DateTime<Utc>, Slot)]) -> Option<DateTime<Utc>> {
-    timers.iter().map(|(at, _)| *at).min()
-}
-
 impl Registry {
     pub fn new(now: DateTime<Utc>) -> Registry {
-        Registry { now, segments: Vec::new(), next_seq: 0, timers: HashMap::new(), due: BTreeSet::new() }
+        Registry { now, segments: Vec::new(), next_seq: 0, states: HashMap::new(), queue: BinaryHeap::new() }
     }
 
     pub fn index(&self, name: &str) -> Result<usize, LiveError> {
@@ -95,42 +140,81 @@ impl Registry {
         (free.len() == n).then_some(free)
     }
 
-    /// Replaces the customer's timers and its entry in the queue.
-    fn set_timers(&mut self, id: CustomerId, timers: Timers) {
-        let old = self.timers.get(&id).and_then(|t| earliest(t));
-        let new = earliest(&timers);
-        if old != new {
-            if let Some(old) = old {
-                self.due.remove(&(old, id));
+    /// Whether customer `id` is in the segment at position `at`.
+    pub fn is_member(&self, at: usize, id: CustomerId) -> bool {
+        let slot = self.segments.get(at).map(|e| e.slot);
+        slot.is_some_and(|slot| self.states.get(&id).is_some_and(|s| s.is_member(slot)))
+    }
+
+    /// The members of the segment at position `at`, in id order.
+    pub fn members(&self, at: usize) -> Vec<CustomerId> {
+        let Some(slot) = self.segments.get(at).map(|e| e.slot) else { return Vec::new() };
+        let mut members: Vec<CustomerId> =
+            self.states.iter().filter(|(_, s)| s.is_member(slot)).map(|(id, _)| *id).collect();
+        members.sort_unstable();
+        members
+    }
+
+    /// Each customer's earliest timer, in time order (then by id): the queue without its
+    /// stale entries.
+    pub fn pending(&self) -> Vec<(DateTime<Utc>, CustomerId)> {
+        let mut pending: Vec<_> = self.states.iter().filter_map(|(id, s)| Some((s.earliest()?, *id))).collect();
+        pending.sort_unstable();
+        pending
+    }
+
+    /// The earliest timer of all, dropping stale entries off the top of the queue.
+    pub fn next_due(&mut self) -> Option<(DateTime<Utc>, CustomerId)> {
+        while let Some(&Reverse((at, id))) = self.queue.peek() {
+            if self.states.get(&id).and_then(State::earliest) == Some(at) {
+                return Some((at, id));
             }
-            if let Some(new) = new {
-                self.due.insert((new, id));
-            }
+            self.queue.pop();
         }
-        if timers.is_empty() {
-            self.timers.remove(&id);
-        } else {
-            self.timers.insert(id, timers);
+        None
+    }
+
+    /// Queues the customer's earliest timer if it changed from `before`, and rebuilds the
+    /// queue when stale entries outnumber the others.
+    fn queue_earliest(&mut self, id: CustomerId, before: Option<DateTime<Utc>>) {
+        let now = self.states.get(&id).and_then(State::earliest);
+        let Some(at) = now.filter(|at| Some(*at) != before) else { return };
+        self.queue.push(Reverse((at, id)));
+        if self.queue.len() > 2 * self.states.len() + 1024 {
+            self.queue = self.states.iter().filter_map(|(id, s)| Some(Reverse((s.earliest()?, *id)))).collect();
         }
     }
 
-    /// Adds timers of newly registered segments.
-    pub fn add_timers(&mut self, added: impl IntoIterator<Item = (CustomerId, DateTime<Utc>, Slot)>) {
-        for (id, at, slot) in added {
-            let mut timers = self.timers.get(&id).cloned().unwrap_or_default();
-            timers.push((at, slot));
-            self.set_timers(id, timers);
+    /// Adds the members and timers of the newly registered segment at position `at`.
+    pub fn add_built(&mut self, at: usize, members: Vec<CustomerId>, timers: Vec<(CustomerId, DateTime<Utc>)>) {
+        let Some(e) = self.segments.get_mut(at) else { return };
+        let slot = e.slot;
+        e.count = members.len();
+        for id in members {
+            self.states.entry(id).or_default().set_member(slot, true);
+        }
+        for (id, at) in timers {
+            let state = self.states.entry(id).or_default();
+            let before = state.earliest();
+            state.timers.push((at, slot));
+            self.queue_earliest(id, before);
         }
     }
 
-    /// Removes the timers of a segment no longer registered.
-    pub fn remove_timers(&mut self, slot: Slot) {
-        let ids: Vec<CustomerId> =
-            self.timers.iter().filter(|(_, t)| t.iter().any(|(_, s)| *s == slot)).map(|(id, _)| *id).collect();
-        for id in ids {
-            let mut timers = self.timers.get(&id).cloned().unwrap_or_default();
-            timers.retain(|(_, s)| *s != slot);
-            self.set_timers(id, timers);
+    /// Removes what the registry holds of the segment that was in `slot`.
+    pub fn remove_slot(&mut self, slot: Slot) {
+        let mut moved = Vec::new();
+        self.states.retain(|id, state| {
+            state.set_member(slot, false);
+            if state.timers.iter().any(|(_, s)| *s == slot) {
+                let before = state.earliest();
+                state.timers.retain(|(_, s)| *s != slot);
+                moved.push((*id, before));
+            }
+            !state.is_empty()
+        });
+        for (id, before) in moved {
+            self.queue_earliest(id, before);
         }
     }
 
@@ -162,9 +246,9 @@ impl Registry {
         }
         let timers = (!redone.is_empty()).then(|| {
             let mut timers: Timers = self
-                .timers
+                .states
                 .get(&c.id())
-                .map(|old| old.iter().filter(|(_, s)| !redone.contains(s)).copied().collect())
+                .map(|old| old.timers.iter().filter(|(_, s)| !redone.contains(s)).copied().collect())
                 .unwrap_or_default();
             timers.extend(fresh);
             timers
@@ -176,30 +260,40 @@ impl Registry {
     /// the timers.
     pub fn apply(&mut self, plan: Plan, entered: EntryReason, exited: ExitReason, events: &mut Vec<LiveEvent>) {
         let (id, at) = (plan.id, self.now);
+        let state = self.states.entry(id).or_default();
         for (i, value) in plan.values {
             let Some(e) = self.segments.get_mut(i) else { continue };
-            if value == e.members.contains(&id) {
+            if value == state.is_member(e.slot) {
                 continue;
             }
+            state.set_member(e.slot, value);
             let segment = Arc::clone(&e.name);
             if value {
-                e.members.insert(id);
+                e.count += 1;
                 events.push(LiveEvent::Entered { segment, customer: id, at, reason: entered });
             } else {
-                e.members.remove(&id);
+                e.count = e.count.saturating_sub(1);
                 events.push(LiveEvent::Exited { segment, customer: id, at, reason: exited });
             }
         }
+        let before = state.earliest();
         if let Some(timers) = plan.timers {
-            self.set_timers(id, timers);
+            state.timers = timers;
+        }
+        if state.is_empty() {
+            self.states.remove(&id);
+        } else {
+            self.queue_earliest(id, before);
         }
     }
 
     /// A customer that was erased.
     pub fn erased(&mut self, id: CustomerId, events: &mut Vec<LiveEvent>) {
         let at = self.now;
+        let Some(state) = self.states.remove(&id) else { return };
         for e in &mut self.segments {
-            if e.members.remove(&id) {
+            if state.is_member(e.slot) {
+                e.count = e.count.saturating_sub(1);
                 events.push(LiveEvent::Exited {
                     segment: Arc::clone(&e.name),
                     customer: id,
@@ -208,7 +302,6 @@ impl Registry {
                 });
             }
         }
-        self.set_timers(id, Timers::new());
     }
 
     /// Moves `now` to `to`, applying the due timers in time order.
@@ -221,15 +314,16 @@ impl Registry {
         if to < self.now {
             return Err(LiveError::TimeWentBackwards { now: self.now, to });
         }
-        while let Some(&(h, id)) = self.due.first() {
+        while let Some((h, id)) = self.next_due() {
             if h > to {
                 break;
             }
+            self.queue.pop();
             // The segments whose value changes at `h`; the others keep theirs and their timers.
             let due: SmallVec<[Slot; 4]> = self
-                .timers
+                .states
                 .get(&id)
-                .map(|t| t.iter().filter(|(at, _)| *at == h).map(|(_, s)| *s).collect())
+                .map(|s| s.timers.iter().filter(|(at, _)| *at == h).map(|(_, s)| *s).collect())
                 .unwrap_or_default();
             let plan = with_customer(store, id, |c| self.plan_for(c, h, |e| e.time && due.contains(&e.slot)));
             self.now = h;
@@ -264,5 +358,82 @@ pub(super) fn with_customer<S: Store + ?Sized, R>(
         (Some(out), _) => Ok(out),
         (None, Some(f)) => Ok(f(&store.get(id)?)),
         (None, None) => Err(StoreError::NotFound(id)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    /// Stale queue entries are skipped and, once they outnumber the others, dropped.
+    #[test]
+    fn the_queue_skips_and_sheds_stale_entries() {
+        let t0 = DateTime::UNIX_EPOCH;
+        let mut reg = Registry::new(t0);
+        let mut events = Vec::new();
+        let timers = |at: DateTime<Utc>| Some(Timers::from_slice(&[(at, 0)]));
+        // Two customers; the first's earliest timer moves 5 000 times.
+        let (a, b) = (CustomerId::new(1), CustomerId::new(2));
+        reg.apply(
+            Plan { id: b, values: SmallVec::new(), timers: timers(t0 + Duration::days(3)) },
+            EntryReason::Changed,
+            ExitReason::Changed,
+            &mut events,
+        );
+        for k in 0..5_000 {
+            let at = t0 + Duration::seconds(10_000 - k);
+            reg.apply(
+                Plan { id: a, values: SmallVec::new(), timers: timers(at) },
+                EntryReason::Changed,
+                ExitReason::Changed,
+                &mut events,
+            );
+            assert!(reg.queue.len() <= 2 * reg.states.len() + 1024 + 1);
+        }
+        assert!(events.is_empty());
+        let last = t0 + Duration::seconds(10_000 - 4_999);
+        assert_eq!(reg.pending(), [(last, a), (t0 + Duration::days(3), b)]);
+        assert_eq!(reg.next_due(), Some((last, a)));
+        // Moving the first customer's timer later leaves a stale entry on top, skipped.
+        reg.apply(
+            Plan { id: a, values: SmallVec::new(), timers: timers(t0 + Duration::days(5)) },
+            EntryReason::Changed,
+            ExitReason::Changed,
+            &mut events,
+        );
+        assert_eq!(reg.next_due(), Some((t0 + Duration::days(3), b)));
+        // No timers, no state, nothing due.
+        for id in [a, b] {
+            reg.apply(
+                Plan { id, values: SmallVec::new(), timers: Some(Timers::new()) },
+                EntryReason::Changed,
+                ExitReason::Changed,
+                &mut events,
+            );
+        }
+        assert_eq!(reg.next_due(), None);
+        assert!(reg.states.is_empty() && reg.pending().is_empty());
+    }
+
+    #[test]
+    fn membership_bits_cover_every_slot() {
+        let mut state = State::default();
+        for slot in [0, 1, 63, 64, 65, 1000, Slot::MAX] {
+            assert!(!state.is_member(slot));
+            state.set_member(slot, true);
+            assert!(state.is_member(slot));
+        }
+        state.set_member(64, false);
+        assert!(!state.is_member(64) && state.is_member(63) && state.is_member(65));
+        for slot in [0, 1, 63, 65, 1000, Slot::MAX] {
+            state.set_member(slot, false);
+        }
+        assert!(state.is_empty());
+        // Clearing a bit beyond the words held allocates nothing.
+        let mut small = State::default();
+        small.set_member(Slot::MAX, false);
+        assert!(small.bits.is_empty());
     }
 }
