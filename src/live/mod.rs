@@ -89,6 +89,7 @@
 mod build;
 mod event;
 mod order;
+mod queue;
 mod registry;
 
 use std::{
@@ -639,7 +640,9 @@ impl<S: Store> LiveStore<S> {
     }
 
     /// The timer queue: for each customer whose membership of a time-dependent segment will
-    /// change with no write, the first such instant, in time order (then by id).
+    /// change with no write, the first such instant, in time order (then by id). Goes
+    /// through the customers the registry tracks and sorts them (meant for inspection and
+    /// tests; [`next_due`](Self::next_due) is the cheap question).
     ///
     /// # Errors
     ///
@@ -664,7 +667,9 @@ impl<S: Store> LiveStore<S> {
     /// Moves the registry's instant to `to`, applying in time order every membership change
     /// due up to and including `to`; returns the events (also delivered to observers). Each
     /// event carries the instant its change happened. The cost is proportional to the number
-    /// of due timer entries (each re-reads one customer), not to the number of customers.
+    /// of due timer entries (each reads one customer and re-evaluates the segments whose
+    /// timers are due), not to the number of customers; stale queue entries that writes left
+    /// behind (at most one per write) are dropped on the way.
     ///
     /// To follow a [`Clock`](crate::Clock), call `advance_to(clock.now())` before writing, or
     /// on a timer.

@@ -9,15 +9,13 @@
 //! timers; a due entry re-evaluates only the segments whose
 //! timers are due, since the others do not change then.
 //!
-//! The *queue* is a binary heap of `(instant, customer)`, pushed when a customer's earliest
-//! timer changes and never searched: an entry whose instant is no longer the customer's
-//! earliest timer is stale and skipped when it comes up, and the heap is rebuilt from the
-//! states when stale entries outnumber the others. Pushing touches a few heap slots, where a
-//! sorted tree would descend twice (remove, insert) through cold nodes on every write.
+//! The *queue* ([`Queue`]) is added to when a customer's earliest timer changes and never
+//! searched for removal: an entry whose instant is no longer the customer's earliest timer
+//! is stale and skipped when it comes up, and the queue is rebuilt from the states when stale
+//! entries outnumber the others.
 
 use std::{
-    cmp::Reverse,
-    collections::{BTreeSet, BinaryHeap, HashMap, HashSet},
+    collections::{BTreeSet, HashMap, HashSet},
     sync::Arc,
 };
 
@@ -27,6 +25,7 @@ use smallvec::SmallVec;
 use super::{
     LiveError,
     event::{EntryReason, ExitReason, LiveEvent},
+    queue::Queue,
 };
 use crate::{
     customer::{Customer, CustomerId},
@@ -109,7 +108,7 @@ pub(super) struct Registry {
     states: HashMap<CustomerId, State>,
     /// `(instant, customer)`, earliest first; entries that are no longer the customer's
     /// earliest timer are stale (see the module docs).
-    queue: BinaryHeap<Reverse<(DateTime<Utc>, CustomerId)>>,
+    queue: Queue,
 }
 
 /// What a write or a due timer does to the registry: computed before the inner store commits
@@ -125,7 +124,7 @@ pub(super) struct Plan {
 
 impl Registry {
     pub fn new(now: DateTime<Utc>) -> Registry {
-        Registry { now, segments: Vec::new(), next_seq: 0, states: HashMap::new(), queue: BinaryHeap::new() }
+        Registry { now, segments: Vec::new(), next_seq: 0, states: HashMap::new(), queue: Queue::default() }
     }
 
     pub fn index(&self, name: &str) -> Result<usize, LiveError> {
@@ -165,11 +164,11 @@ impl Registry {
 
     /// The earliest timer of all, dropping stale entries off the top of the queue.
     pub fn next_due(&mut self) -> Option<(DateTime<Utc>, CustomerId)> {
-        while let Some(&Reverse((at, id))) = self.queue.peek() {
+        while let Some((at, id)) = self.queue.first() {
             if self.states.get(&id).and_then(State::earliest) == Some(at) {
                 return Some((at, id));
             }
-            self.queue.pop();
+            self.queue.pop_first();
         }
         None
     }
@@ -179,9 +178,9 @@ impl Registry {
     fn queue_earliest(&mut self, id: CustomerId, before: Option<DateTime<Utc>>) {
         let now = self.states.get(&id).and_then(State::earliest);
         let Some(at) = now.filter(|at| Some(*at) != before) else { return };
-        self.queue.push(Reverse((at, id)));
+        self.queue.push((at, id));
         if self.queue.len() > 2 * self.states.len() + 1024 {
-            self.queue = self.states.iter().filter_map(|(id, s)| Some(Reverse((s.earliest()?, *id)))).collect();
+            self.queue = self.states.iter().filter_map(|(id, s)| Some((s.earliest()?, *id))).collect();
         }
     }
 
@@ -318,7 +317,7 @@ impl Registry {
             if h > to {
                 break;
             }
-            self.queue.pop();
+            self.queue.pop_first();
             // The segments whose value changes at `h`; the others keep theirs and their timers.
             let due: SmallVec<[Slot; 4]> = self
                 .states
