@@ -551,6 +551,45 @@ fn live_memory() -> LiveStore<MemoryStore> {
 }
 crate::conformance_suite!(live_memory_store, || super::live_memory());
 
+// Over a database store, which lends customers through the default `get_with` (a copy).
+#[cfg(feature = "sqlite")]
+fn live_sqlite() -> LiveStore<clientele::SqliteStore> {
+    let live = LiveStore::new(clientele::SqliteStore::in_memory().unwrap(), at(2026, 1, 1, 0));
+    let schema = Schema::new(Currency::EGP);
+    live.register("recent", Segment::compile("last_purchase within 30 days", &schema).unwrap()).unwrap();
+    live.register("prospects", Segment::compile("stage = prospect or referrals > 0", &schema).unwrap()).unwrap();
+    live
+}
+#[cfg(feature = "sqlite")]
+crate::conformance_suite!(live_sqlite_store, || super::live_sqlite());
+
+/// Membership over SQLite follows writes and time as over memory.
+#[cfg(feature = "sqlite")]
+#[test]
+fn live_segments_over_sqlite_follow_writes_and_time() {
+    let population = Population::new(31);
+    let t0 = population.as_of();
+    let store = clientele::SqliteStore::in_memory().unwrap();
+    store.insert_many(population.customers(1_500)).unwrap();
+    let live = LiveStore::new(store, t0);
+    let schema = Schema::new(Currency::EGP);
+    let texts = [("recent", "last_purchase within 30 days"), ("twenties", "age between 20 and 29")];
+    let segments: Vec<(&str, Segment)> =
+        texts.iter().map(|(name, text)| (*name, Segment::compile(text, &schema).unwrap())).collect();
+    live.register_all(segments.clone()).unwrap();
+    let mut t = t0;
+    for day in 0..40u64 {
+        t += Duration::days(1);
+        live.advance_to(t).unwrap();
+        buy(&live, CustomerId::new(day * 37 % 1_500 + 1), t, 90_000).unwrap();
+        if day % 8 == 0 {
+            for (name, segment) in &segments {
+                assert_eq!(live.members(name).unwrap(), reference(&live, segment, t), "{name} on day {day}");
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // The property: random writes and clock advances against full re-evaluation
 // ---------------------------------------------------------------------------------------
