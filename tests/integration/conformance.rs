@@ -336,6 +336,10 @@ pub fn check_insert_existing_id<S: Store>(store: S) {
 }
 
 /// Everything a store holds: each customer with its history, in id order.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "for the database stores' tests")
+)]
 pub fn everything<S: Store>(store: &S) -> Vec<(Customer, Vec<Transition>)> {
     store.scan(None, usize::MAX).unwrap().into_iter().map(|c| (c.clone(), store.history(c.id()).unwrap())).collect()
 }
@@ -343,6 +347,10 @@ pub fn everything<S: Store>(store: &S) -> Vec<(Customer, Vec<Transition>)> {
 /// Two stores on one database, each used by several threads, record purchases with retries on
 /// conflicts: nothing is lost or doubled and both stores see the same result. Returns how many
 /// purchases were recorded. Not in the suite: it needs two stores sharing one database.
+#[cfg_attr(
+    not(any(feature = "sqlite", feature = "postgres")),
+    allow(dead_code, reason = "for the database stores' tests")
+)]
 pub fn check_two_stores_on_one_database<S: Store>(stores: &[S; 2]) -> u64 {
     const CUSTOMERS: u64 = 3;
     const THREADS_PER_STORE: u64 = 3;
