@@ -84,12 +84,10 @@ pub(super) fn build<'a, S: Store + ?Sized>(
     let threads = thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_THREADS);
     let parts = if first.len() < SCAN_BATCH || threads == 1 || jobs.is_empty() {
         let mut part = Part::new(jobs, now);
-        let mut batch = first;
-        loop {
+        each_batch(store, first, |batch| {
             part.add(&batch);
-            let Some(last) = batch.last().filter(|_| batch.len() == SCAN_BATCH) else { break };
-            batch = store.scan(Some(last.id()), SCAN_BATCH)?;
-        }
+            true
+        })?;
         vec![part]
     } else {
         in_parallel(store, jobs, now, first, threads)?
@@ -133,26 +131,32 @@ fn in_parallel<'a, S: Store + ?Sized>(
                 })
             })
             .collect();
-        let mut read = Ok(());
-        let mut batch = first;
-        loop {
-            let last = batch.last().map(Customer::id).filter(|_| batch.len() == SCAN_BATCH);
-            if send.send(batch).is_err() {
-                break; // every worker is gone (panicked): joining them says why
-            }
-            let Some(last) = last else { break };
-            match store.scan(Some(last), SCAN_BATCH) {
-                Ok(next) if next.is_empty() => break,
-                Ok(next) => batch = next,
-                Err(e) => {
-                    read = Err(e);
-                    break;
-                }
-            }
-        }
+        // A failed send means every worker is gone (panicked): joining them says why.
+        let read = each_batch(store, first, |batch| send.send(batch).is_ok());
         drop(send);
         let parts: Vec<Part> =
             workers.into_iter().map(|w| w.join().unwrap_or_else(|payload| panic::resume_unwind(payload))).collect();
         read.map(|()| parts)
     })
+}
+
+/// Calls `f` with `first` and each following batch of the store, in id order, until a batch
+/// comes back short (the last) or `f` says to stop.
+fn each_batch<S: Store + ?Sized>(
+    store: &S,
+    first: Vec<Customer>,
+    mut f: impl FnMut(Vec<Customer>) -> bool,
+) -> Result<(), StoreError> {
+    let mut batch = first;
+    loop {
+        let last = batch.last().map(Customer::id).filter(|_| batch.len() == SCAN_BATCH);
+        if !f(batch) {
+            return Ok(());
+        }
+        let Some(last) = last else { return Ok(()) };
+        batch = store.scan(Some(last), SCAN_BATCH)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+    }
 }

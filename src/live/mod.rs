@@ -443,9 +443,7 @@ impl<S: Store> LiveStore<S> {
         };
         reg.next_seq = next_seq;
         let new: Vec<usize> = (0..reg.segments.len()).filter(|&i| reg.segments[i].seq >= first_seq).collect();
-        for ((i, members), timers) in new.into_iter().zip(built.members).zip(built.timers) {
-            reg.add_built(i, members, timers);
-        }
+        reg.add_built(new.into_iter().zip(built.members).zip(built.timers).map(|((i, m), t)| (i, m, t)));
         Ok(())
     }
 

@@ -180,23 +180,38 @@ impl Registry {
         let Some(at) = now.filter(|at| Some(*at) != before) else { return };
         self.queue.push((at, id));
         if self.queue.len() > 2 * self.states.len() + 1024 {
-            self.queue = self.states.iter().filter_map(|(id, s)| Some((s.earliest()?, *id))).collect();
+            self.rebuild_queue();
         }
     }
 
-    /// Adds the members and timers of the newly registered segment at position `at`.
-    pub fn add_built(&mut self, at: usize, members: Vec<CustomerId>, timers: Vec<(CustomerId, DateTime<Utc>)>) {
-        let Some(e) = self.segments.get_mut(at) else { return };
-        let slot = e.slot;
-        e.count = members.len();
-        for id in members {
-            self.states.entry(id).or_default().set_member(slot, true);
+    /// The queue anew from the states: each customer's earliest timer, nothing stale.
+    fn rebuild_queue(&mut self) {
+        self.queue = self.states.iter().filter_map(|(id, s)| Some((s.earliest()?, *id))).collect();
+    }
+
+    /// Adds the members and first changes of newly registered segments, each given with its
+    /// position. The queue is rebuilt once at the end if timers were added, rather than
+    /// pushed to each time a customer's earliest timer moves (up to once per segment): the
+    /// build has gone through every customer already.
+    pub fn add_built(
+        &mut self,
+        built: impl IntoIterator<Item = (usize, Vec<CustomerId>, Vec<(CustomerId, DateTime<Utc>)>)>,
+    ) {
+        let mut timed = false;
+        for (at, members, timers) in built {
+            let Some(e) = self.segments.get_mut(at) else { continue };
+            let slot = e.slot;
+            e.count = members.len();
+            for id in members {
+                self.states.entry(id).or_default().set_member(slot, true);
+            }
+            timed |= !timers.is_empty();
+            for (id, due) in timers {
+                self.states.entry(id).or_default().timers.push((due, slot));
+            }
         }
-        for (id, at) in timers {
-            let state = self.states.entry(id).or_default();
-            let before = state.earliest();
-            state.timers.push((at, slot));
-            self.queue_earliest(id, before);
+        if timed {
+            self.rebuild_queue();
         }
     }
 
